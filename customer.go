@@ -1,0 +1,143 @@
+package kontor
+
+import (
+	"fmt"
+	"net/mail"
+	"strings"
+)
+
+// CustomerType tells business customers from consumers; it decides VAT
+// handling and which ERP customer template applies.
+type CustomerType string
+
+// Customer types.
+const (
+	B2C CustomerType = "b2c"
+	B2B CustomerType = "b2b"
+)
+
+// Customer is a buyer: a consumer, or a company with its VAT ID. Customers
+// flow from the shop to the ERP.
+type Customer struct {
+	Meta
+	// Number is the customer number people use (the ERP debtor number once
+	// known, else the shop's).
+	Number    string       `json:"number,omitempty"`
+	Type      CustomerType `json:"type"`
+	Email     string       `json:"email,omitempty"`
+	Phone     string       `json:"phone,omitempty"`
+	FirstName string       `json:"first_name,omitempty"`
+	LastName  string       `json:"last_name,omitempty"`
+	Company   string       `json:"company,omitempty"`
+	// VATID is the EU VAT identification number with its country prefix,
+	// e.g. DE123456789.
+	VATID         string    `json:"vat_id,omitempty"`
+	CustomerGroup string    `json:"customer_group,omitempty"`
+	Language      string    `json:"language,omitempty"` // BCP 47, e.g. "de-DE"
+	Addresses     []Address `json:"addresses,omitempty"`
+	// TaxExempt marks a customer that is not charged VAT (an EU business
+	// with a valid VAT ID under reverse charge, an export).
+	TaxExempt bool `json:"tax_exempt,omitempty"`
+}
+
+// Address is a postal address. Country is an ISO 3166-1 alpha-2 code.
+type Address struct {
+	Kind        string `json:"kind,omitempty"` // "billing", "shipping" or empty
+	FirstName   string `json:"first_name,omitempty"`
+	LastName    string `json:"last_name,omitempty"`
+	Company     string `json:"company,omitempty"`
+	Street      string `json:"street,omitempty"` // street and house number
+	Street2     string `json:"street2,omitempty"`
+	PostalCode  string `json:"postal_code,omitempty"`
+	City        string `json:"city,omitempty"`
+	Region      string `json:"region,omitempty"` // state or province code
+	Country     string `json:"country,omitempty"`
+	Phone       string `json:"phone,omitempty"`
+	Email       string `json:"email,omitempty"`
+	VATID       string `json:"vat_id,omitempty"`
+	IsDefault   bool   `json:"is_default,omitempty"`
+	Description string `json:"description,omitempty"` // e.g. "Packstation 123"
+}
+
+// IsZero reports whether the address is empty.
+func (a Address) IsZero() bool { return a == Address{} }
+
+// Key returns the customer number, else the e-mail address.
+func (cu *Customer) Key() string {
+	if cu.Number != "" {
+		return cu.Number
+	}
+	if cu.Email != "" {
+		return cu.Email
+	}
+	return cu.ShopKey
+}
+
+// validationKey is Key without personal data: a validation error names the
+// item, and error texts reach logs.
+func (cu *Customer) validationKey() string {
+	switch {
+	case cu.Number != "":
+		return cu.Number
+	case cu.ShopKey != "":
+		return cu.ShopKey
+	}
+	return cu.ERPKey
+}
+
+// Validate checks the customer: a known type, a company name and a VAT ID of
+// the right shape for business customers in the EU, a parseable e-mail
+// address, and valid addresses.
+func (cu *Customer) Validate() error {
+	c := &checker{entity: EntityCustomer, key: cu.validationKey()}
+	cu.validate(c, "")
+	return c.err()
+}
+
+func (cu *Customer) validate(c *checker, prefix string) {
+	c.oneOf(prefix+"type", string(cu.Type), string(B2C), string(B2B))
+	if cu.Type == "" {
+		c.fail(prefix+"type", "is required")
+	}
+	if cu.Type == B2B {
+		c.required(prefix+"company", cu.Company)
+	}
+	if cu.Email != "" {
+		c.check(prefix+"email", checkEmail(cu.Email))
+	}
+	if cu.VATID != "" {
+		// The ID's own prefix names its country: a French company may bill
+		// to a German address.
+		c.check(prefix+"vat_id", CheckVATID(cu.VATID, ""))
+	}
+	if cu.FirstName == "" && cu.LastName == "" && cu.Company == "" && cu.Email == "" {
+		c.fail(prefix+"last_name", "a name, a company or an e-mail address is required")
+	}
+	for i, a := range cu.Addresses {
+		a.validate(c, fmt.Sprintf("%saddresses[%d].", prefix, i))
+	}
+}
+
+func (a *Address) validate(c *checker, prefix string) {
+	c.required(prefix+"country", a.Country)
+	if a.Country != "" {
+		c.check(prefix+"country", CheckCountry(a.Country))
+	}
+	c.oneOf(prefix+"kind", a.Kind, "billing", "shipping")
+	if a.Email != "" {
+		c.check(prefix+"email", checkEmail(a.Email))
+	}
+	if a.VATID != "" {
+		c.check(prefix+"vat_id", CheckVATID(a.VATID, ""))
+	}
+}
+
+// checkEmail checks an e-mail address's shape without echoing it: the
+// reason reaches logs.
+func checkEmail(s string) error {
+	addr, err := mail.ParseAddress(s)
+	if err != nil || addr.Address != s || !strings.Contains(s[strings.LastIndexByte(s, '@')+1:], ".") {
+		return fmt.Errorf("is not a plain e-mail address (user@domain.tld)")
+	}
+	return nil
+}

@@ -1,0 +1,29 @@
+package kontor
+
+import "time"
+
+// Meta is what every entity carries besides its data: its keys in both
+// worlds and what orders its versions. The key people use (a SKU, an order
+// number) is a field of the entity itself.
+type Meta struct {
+	// ERPKey is the entity's key in the ERP: an item number, a document
+	// number, a GUID.
+	ERPKey string `json:"erp_key,omitempty"`
+	// ShopKey is the entity's key in the shop: a product ID, a GraphQL GID.
+	ShopKey string `json:"shop_key,omitempty"`
+	// Version is a counter that grows with every change where the source
+	// system has one (a row version, a change sequence); 0 when unknown.
+	Version int64 `json:"version,omitempty"`
+	// UpdatedAt is when the source system last changed the entity.
+	UpdatedAt time.Time `json:"updated_at,omitzero"`
+}
+
+// Newer reports whether m describes a later state of the entity than o:
+// by Version when both have one, else by UpdatedAt. Equal states are not
+// newer, so a replayed event is never applied over itself.
+func (m Meta) Newer(o Meta) bool {
+	if m.Version != 0 && o.Version != 0 {
+		return m.Version > o.Version
+	}
+	return m.UpdatedAt.After(o.UpdatedAt)
+}

@@ -1,0 +1,240 @@
+package kontor
+
+import (
+	"fmt"
+	"time"
+
+	"github.com/shopspring/decimal"
+)
+
+// OrderStatus is where an order stands in fulfilment.
+type OrderStatus string
+
+// Order statuses, the common ground of shops and ERPs; mapping translates
+// each system's own.
+const (
+	OrderPending          OrderStatus = "pending"
+	OrderProcessing       OrderStatus = "processing"
+	OrderOnHold           OrderStatus = "on_hold"
+	OrderPartiallyShipped OrderStatus = "partially_shipped"
+	OrderShipped          OrderStatus = "shipped"
+	OrderDelivered        OrderStatus = "delivered"
+	OrderCompleted        OrderStatus = "completed"
+	OrderCancelled        OrderStatus = "cancelled"
+)
+
+// PaymentStatus is where an order's payment stands.
+type PaymentStatus string
+
+// Payment statuses.
+const (
+	PaymentPending           PaymentStatus = "pending"
+	PaymentAuthorized        PaymentStatus = "authorized"
+	PaymentPaid              PaymentStatus = "paid"
+	PaymentPartiallyPaid     PaymentStatus = "partially_paid"
+	PaymentPartiallyRefunded PaymentStatus = "partially_refunded"
+	PaymentRefunded          PaymentStatus = "refunded"
+	PaymentFailed            PaymentStatus = "failed"
+	PaymentVoided            PaymentStatus = "voided"
+)
+
+var (
+	orderStatuses = []string{string(OrderPending), string(OrderProcessing), string(OrderOnHold),
+		string(OrderPartiallyShipped), string(OrderShipped), string(OrderDelivered), string(OrderCompleted), string(OrderCancelled)}
+	paymentStatuses = []string{string(PaymentPending), string(PaymentAuthorized), string(PaymentPaid), string(PaymentPartiallyPaid),
+		string(PaymentPartiallyRefunded), string(PaymentRefunded), string(PaymentFailed), string(PaymentVoided)}
+)
+
+// Order is a purchase in the shop: it flows to the ERP as a sales order.
+//
+// Amounts follow one convention: every line and shipping line carries its
+// net, tax and gross total after discounts, whether the shop's prices
+// include tax (PricesIncludeTax) or not; UnitPrice is in the shop's own
+// convention. Totals add up within OrderTolerance.
+type Order struct {
+	Meta
+	// Number is the order number people use, e.g. "#1001" or "10042"; the
+	// ERP stores it as the external document number.
+	Number   string    `json:"number"`
+	Channel  string    `json:"channel,omitempty"` // "online-store", "pos", a marketplace
+	PlacedAt time.Time `json:"placed_at"`
+	Currency Currency  `json:"currency"`
+	// PricesIncludeTax says the shop's unit prices are gross.
+	PricesIncludeTax bool           `json:"prices_include_tax"`
+	Customer         Customer       `json:"customer"`
+	Billing          Address        `json:"billing"`
+	Shipping         Address        `json:"shipping,omitzero"`
+	Lines            []OrderLine    `json:"lines"`
+	ShippingLines    []ShippingLine `json:"shipping_lines,omitempty"`
+	// Discounts are order-level discounts. Those not Allocated onto lines
+	// are subtracted from the gross total.
+	Discounts     []Discount    `json:"discounts,omitempty"`
+	TotalNet      Money         `json:"total_net"`
+	TotalTax      Money         `json:"total_tax"`
+	TotalGross    Money         `json:"total_gross"`
+	Payment       Payment       `json:"payment,omitzero"`
+	ShippingInfo  ShippingInfo  `json:"shipping_info,omitzero"`
+	Status        OrderStatus   `json:"status"`
+	PaymentStatus PaymentStatus `json:"payment_status,omitempty"`
+	Note          string        `json:"note,omitempty"`
+	Tags          []string      `json:"tags,omitempty"`
+}
+
+// OrderLine is one article line of an order.
+type OrderLine struct {
+	Meta
+	SKU       string          `json:"sku"`
+	Title     string          `json:"title,omitempty"`
+	Quantity  decimal.Decimal `json:"quantity"`
+	UnitPrice Money           `json:"unit_price"` // gross if the order's PricesIncludeTax
+	// Discount is the discount on the whole line, in the unit price's
+	// convention; Net, Tax and Gross are after it.
+	Discount Money `json:"discount,omitzero"`
+	Net      Money `json:"net"`
+	Tax      Money `json:"tax"`
+	Gross    Money `json:"gross"`
+	// TaxRate is in percent: 19 for 19 %.
+	TaxRate decimal.Decimal `json:"tax_rate"`
+}
+
+// ShippingLine is a shipping charge with its own tax.
+type ShippingLine struct {
+	Title   string          `json:"title,omitempty"`
+	Code    string          `json:"code,omitempty"`
+	Carrier string          `json:"carrier,omitempty"`
+	Net     Money           `json:"net"`
+	Tax     Money           `json:"tax"`
+	Gross   Money           `json:"gross"`
+	TaxRate decimal.Decimal `json:"tax_rate"`
+}
+
+// Discount is an order-level discount, such as a coupon.
+type Discount struct {
+	Code   string `json:"code,omitempty"`
+	Title  string `json:"title,omitempty"`
+	Amount Money  `json:"amount"` // gross
+	// Allocated says the discount is already spread onto the lines' amounts
+	// and is listed for information only.
+	Allocated bool `json:"allocated,omitempty"`
+}
+
+// Payment is how an order was paid.
+type Payment struct {
+	Method        string        `json:"method,omitempty"`  // "paypal", "invoice", "credit_card"
+	Gateway       string        `json:"gateway,omitempty"` // the provider that processed it
+	Status        PaymentStatus `json:"status,omitempty"`
+	TransactionID string        `json:"transaction_id,omitempty"`
+	Amount        Money         `json:"amount,omitzero"`
+	PaidAt        time.Time     `json:"paid_at,omitzero"`
+}
+
+// ShippingInfo is how an order is to be shipped.
+type ShippingInfo struct {
+	Method  string `json:"method,omitempty"` // "standard", "express", "pickup"
+	Carrier string `json:"carrier,omitempty"`
+}
+
+// OrderTolerance is how far an order's totals may be from the sum of its
+// lines: one minor unit of the currency per line and shipping line, plus
+// one. Rounding each line on its own drifts by at most half a minor unit per
+// line; anything beyond that is an error in the data, not rounding.
+func OrderTolerance(cur Currency, lines int) decimal.Decimal {
+	return cur.MinorUnit().Mul(decimal.NewFromInt(int64(lines + 1)))
+}
+
+// Key returns the order number.
+func (o *Order) Key() string { return o.Number }
+
+// Validate checks the order: number, a valid currency used throughout, a
+// known status, at least one line, no negative quantities or amounts, per
+// line net + tax = gross, tax = net × rate, and totals that add up within
+// OrderTolerance; also the customer and the addresses.
+func (o *Order) Validate() error {
+	c := &checker{entity: EntityOrder, key: o.Number}
+	c.required("number", o.Number)
+	if o.PlacedAt.IsZero() {
+		c.fail("placed_at", "is required")
+	}
+	c.check("currency", o.Currency.Validate())
+	cur := o.Currency
+	c.oneOf("status", string(o.Status), orderStatuses...)
+	if o.Status == "" {
+		c.fail("status", "is required")
+	}
+	c.oneOf("payment_status", string(o.PaymentStatus), paymentStatuses...)
+	c.oneOf("payment.status", string(o.Payment.Status), paymentStatuses...)
+	c.money("payment.amount", o.Payment.Amount, cur, false)
+	o.Customer.validate(c, "customer.")
+	o.Billing.validate(c, "billing.")
+	if !o.Shipping.IsZero() {
+		o.Shipping.validate(c, "shipping.")
+	}
+	if len(o.Lines) == 0 {
+		c.fail("lines", "an order needs at least one line")
+	}
+	var net, tax, gross decimal.Decimal
+	for i, l := range o.Lines {
+		f := fmt.Sprintf("lines[%d]", i)
+		c.required(f+".sku", l.SKU)
+		if !l.Quantity.IsPositive() {
+			c.fail(f+".quantity", "is %s, must be positive", l.Quantity)
+		}
+		c.money(f+".unit_price", l.UnitPrice, cur, false)
+		c.money(f+".discount", l.Discount, cur, false)
+		c.amounts(f, l.Net, l.Tax, l.Gross, l.TaxRate, cur)
+		net, tax, gross = net.Add(l.Net.Amount), tax.Add(l.Tax.Amount), gross.Add(l.Gross.Amount)
+	}
+	for i, s := range o.ShippingLines {
+		f := fmt.Sprintf("shipping_lines[%d]", i)
+		c.amounts(f, s.Net, s.Tax, s.Gross, s.TaxRate, cur)
+		net, tax, gross = net.Add(s.Net.Amount), tax.Add(s.Tax.Amount), gross.Add(s.Gross.Amount)
+	}
+	unallocated := false
+	for i, d := range o.Discounts {
+		f := fmt.Sprintf("discounts[%d].amount", i)
+		c.money(f, d.Amount, cur, false)
+		if !d.Allocated {
+			gross = gross.Sub(d.Amount.Amount)
+			unallocated = true
+		}
+	}
+	tol := OrderTolerance(cur, len(o.Lines)+len(o.ShippingLines))
+	c.money("total_gross", o.TotalGross, cur, false)
+	c.money("total_net", o.TotalNet, cur, false)
+	c.money("total_tax", o.TotalTax, cur, false)
+	c.near("total_gross", o.TotalGross.Amount, gross, tol, "the lines, shipping and discounts")
+	if !unallocated {
+		// Net and tax split an unallocated discount by rate; only the gross
+		// total is checkable before the discount is spread onto lines.
+		c.near("total_net", o.TotalNet.Amount, net, tol, "the lines and shipping")
+		c.near("total_tax", o.TotalTax.Amount, tax, tol, "the lines and shipping")
+	}
+	c.near("total_gross", o.TotalGross.Amount, o.TotalNet.Amount.Add(o.TotalTax.Amount), cur.MinorUnit(), "total_net + total_tax")
+	return c.err()
+}
+
+// amounts checks one line's net, tax and gross against each other and the
+// rate: net + tax = gross exactly, and tax = net × rate within one minor
+// unit (the line was rounded once).
+func (c *checker) amounts(f string, net, tax, gross Money, rate decimal.Decimal, cur Currency) {
+	c.money(f+".net", net, cur, false)
+	c.money(f+".tax", tax, cur, false)
+	c.money(f+".gross", gross, cur, false)
+	if rate.IsNegative() || rate.GreaterThan(decimal.NewFromInt(100)) {
+		c.fail(f+".tax_rate", "is %s, want a percentage from 0 to 100", rate)
+	}
+	if sum := net.Amount.Add(tax.Amount); !sum.Equal(gross.Amount) {
+		c.fail(f+".gross", "is %s, but net %s + tax %s = %s", gross.Amount, net.Amount, tax.Amount, sum)
+	}
+	want := net.Amount.Mul(rate).Div(decimal.NewFromInt(100))
+	if diff := want.Sub(tax.Amount).Abs(); diff.GreaterThan(cur.MinorUnit()) {
+		c.fail(f+".tax", "is %s, but %s %% of net %s is %s", tax.Amount, rate, net.Amount, want.Round(cur.Scale()))
+	}
+}
+
+// near checks that got is within tol of want.
+func (c *checker) near(field string, got, want, tol decimal.Decimal, what string) {
+	if got.Sub(want).Abs().GreaterThan(tol) {
+		c.fail(field, "is %s, but %s add up to %s (tolerance %s)", got, what, want, tol)
+	}
+}
