@@ -106,9 +106,7 @@ func (cu *Customer) validate(c *checker, prefix string) {
 		c.check(prefix+"email", checkEmail(cu.Email))
 	}
 	if cu.VATID != "" {
-		// The ID's own prefix names its country: a French company may bill
-		// to a German address.
-		c.check(prefix+"vat_id", CheckVATID(cu.VATID, ""))
+		c.check(prefix+"vat_id", CheckVATID(cu.VATID, vatIDCountry(cu.VATID)))
 	}
 	if cu.FirstName == "" && cu.LastName == "" && cu.Company == "" && cu.Email == "" {
 		c.fail(prefix+"last_name", "a name, a company or an e-mail address is required")
@@ -128,8 +126,24 @@ func (a *Address) validate(c *checker, prefix string) {
 		c.check(prefix+"email", checkEmail(a.Email))
 	}
 	if a.VATID != "" {
-		c.check(prefix+"vat_id", CheckVATID(a.VATID, ""))
+		c.check(prefix+"vat_id", CheckVATID(a.VATID, vatIDCountry(a.VATID)))
 	}
+}
+
+// vatIDCountry returns the country whose rules a VAT ID is checked by: the
+// one its own prefix names, since a French company may well bill to a
+// German address. EU and Northern Irish prefixes ("" here) get their full
+// format check; another country's letters (CHE…, GB…, NO…) accept the ID as
+// given; an ID without a letter prefix gets the EU check, which rejects it.
+func vatIDCountry(id string) string {
+	n := NormalizeVATID(id)
+	if len(n) < 2 || !isUpperASCII(n[:2]) || n[:2] == "GR" {
+		return ""
+	}
+	if _, eu := vatRules[n[:2]]; eu {
+		return ""
+	}
+	return n[:2]
 }
 
 // checkEmail checks an e-mail address's shape without echoing it: the

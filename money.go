@@ -10,7 +10,9 @@ import (
 // Currency is an ISO 4217 alphabetic currency code such as "EUR".
 type Currency string
 
-// Validate reports whether c is an active ISO 4217 code.
+// Validate reports whether c is an ISO 4217 code of a currency (not a metal,
+// a unit of account or a test code). Replaced codes such as DEM are accepted
+// so old documents still validate.
 func (c Currency) Validate() error { return CheckCurrency(string(c)) }
 
 // Scale returns the number of minor-unit digits of the currency: 2 for EUR,

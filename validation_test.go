@@ -194,3 +194,20 @@ func FuzzProductValidate(f *testing.F) {
 		}
 	})
 }
+
+// A VAT ID is checked by the rules of the country its prefix names.
+func TestCustomerVATIDCountries(t *testing.T) {
+	for id, ok := range map[string]bool{
+		"DE136695976": true, "fr 40 303 265 045": true, "ATU13585627": true, "CHE-123.456.789 MWST": true,
+		"GB123456789": true, "DE136695975": false, "EL12345678": false, "123456789": false, "GR123456789": false,
+	} {
+		c := sampleCustomer()
+		c.VATID = id
+		err := c.Validate()
+		if ok {
+			assert.NoError(t, err, id)
+		} else {
+			assert.Equal(t, []string{"vat_id"}, fields(t, err), id)
+		}
+	}
+}
