@@ -22,7 +22,7 @@ func (f RoundTripperFunc) RoundTrip(req *http.Request) (*http.Response, error) {
 // outermost, the one a request meets first. A nil base is
 // http.DefaultTransport. The recommended order is
 //
-//	Chain(base, Cache(...), Retry(...), RateLimit(...), Auth..., Log(...))
+//	Chain(base, Cache(), Retry(), limiter.Middleware(), APIKeyHeader(...), Log(logger))
 //
 // so a cached read costs nothing, every attempt is paced and authenticated
 // afresh, and the log shows each attempt as it went on the wire.
