@@ -177,7 +177,7 @@ type Result struct {
 type ItemError struct {
 	Index int    // the item's position in the batch
 	Key   string // the item's key
-	Err   error
+	Err   error  // why it failed, classified
 }
 
 // Error returns "key: cause".
@@ -293,10 +293,10 @@ type Connector interface {
 
 // UnsupportedError says a connector cannot do what a flow needs.
 type UnsupportedError struct {
-	System    string
-	Entity    Entity
-	Direction Direction
-	Reason    string
+	System    string    // the connector's system
+	Entity    Entity    // what the flow needs
+	Direction Direction // read or write
+	Reason    string    // why it cannot
 }
 
 // Error returns "shopify cannot write order: reason".

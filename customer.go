@@ -23,18 +23,18 @@ type Customer struct {
 	// Number is the customer number people use (the ERP debtor number once
 	// known, else the shop's).
 	Number    string       `json:"number,omitempty"`
-	Type      CustomerType `json:"type"`
-	Email     string       `json:"email,omitempty"`
-	Phone     string       `json:"phone,omitempty"`
-	FirstName string       `json:"first_name,omitempty"`
+	Type      CustomerType `json:"type"`                 // B2B or B2C
+	Email     string       `json:"email,omitempty"`      // personal data: never logged
+	Phone     string       `json:"phone,omitempty"`      // personal data: never logged
+	FirstName string       `json:"first_name,omitempty"` // the contact person for a business
 	LastName  string       `json:"last_name,omitempty"`
-	Company   string       `json:"company,omitempty"`
+	Company   string       `json:"company,omitempty"` // required for B2B
 	// VATID is the EU VAT identification number with its country prefix,
 	// e.g. DE123456789.
 	VATID         string    `json:"vat_id,omitempty"`
-	CustomerGroup string    `json:"customer_group,omitempty"`
-	Language      string    `json:"language,omitempty"` // BCP 47, e.g. "de-DE"
-	Addresses     []Address `json:"addresses,omitempty"`
+	CustomerGroup string    `json:"customer_group,omitempty"` // selects prices and ERP posting groups
+	Language      string    `json:"language,omitempty"`       // BCP 47, e.g. "de-DE"
+	Addresses     []Address `json:"addresses,omitempty"`      // billing and shipping addresses
 	// TaxExempt marks a customer that is not charged VAT (an EU business
 	// with a valid VAT ID under reverse charge, an export).
 	TaxExempt bool `json:"tax_exempt,omitempty"`
@@ -42,20 +42,20 @@ type Customer struct {
 
 // Address is a postal address. Country is an ISO 3166-1 alpha-2 code.
 type Address struct {
-	Kind        string `json:"kind,omitempty"` // "billing", "shipping" or empty
-	FirstName   string `json:"first_name,omitempty"`
+	Kind        string `json:"kind,omitempty"`       // "billing", "shipping" or empty
+	FirstName   string `json:"first_name,omitempty"` // the recipient
 	LastName    string `json:"last_name,omitempty"`
 	Company     string `json:"company,omitempty"`
-	Street      string `json:"street,omitempty"` // street and house number
-	Street2     string `json:"street2,omitempty"`
+	Street      string `json:"street,omitempty"`  // street and house number
+	Street2     string `json:"street2,omitempty"` // address supplement
 	PostalCode  string `json:"postal_code,omitempty"`
 	City        string `json:"city,omitempty"`
-	Region      string `json:"region,omitempty"` // state or province code
-	Country     string `json:"country,omitempty"`
+	Region      string `json:"region,omitempty"`  // state or province code
+	Country     string `json:"country,omitempty"` // ISO 3166-1 alpha-2, e.g. "DE"
 	Phone       string `json:"phone,omitempty"`
 	Email       string `json:"email,omitempty"`
-	VATID       string `json:"vat_id,omitempty"`
-	IsDefault   bool   `json:"is_default,omitempty"`
+	VATID       string `json:"vat_id,omitempty"`      // a VAT ID that belongs to this address only
+	IsDefault   bool   `json:"is_default,omitempty"`  // the customer's default for its Kind
 	Description string `json:"description,omitempty"` // e.g. "Packstation 123"
 }
 

@@ -29,8 +29,8 @@ func (c Currency) MinorUnit() decimal.Decimal { return decimal.New(1, -c.Scale()
 // In JSON, Money is {"amount":"12.34","currency":"EUR"}: the amount is a
 // string so no decoder turns it into a float on the way.
 type Money struct {
-	Amount   decimal.Decimal `json:"amount"`
-	Currency Currency        `json:"currency"`
+	Amount   decimal.Decimal `json:"amount"`   // exact; compare with Equal
+	Currency Currency        `json:"currency"` // ISO 4217
 }
 
 // NewMoney returns amount in currency, parsed from its decimal string form.

@@ -57,60 +57,60 @@ type Order struct {
 	// ERP stores it as the external document number.
 	Number   string    `json:"number"`
 	Channel  string    `json:"channel,omitempty"` // "online-store", "pos", a marketplace
-	PlacedAt time.Time `json:"placed_at"`
-	Currency Currency  `json:"currency"`
+	PlacedAt time.Time `json:"placed_at"`         // when the customer placed it
+	Currency Currency  `json:"currency"`          // every amount of the order is in it
 	// PricesIncludeTax says the shop's unit prices are gross.
 	PricesIncludeTax bool           `json:"prices_include_tax"`
-	Customer         Customer       `json:"customer"`
-	Billing          Address        `json:"billing"`
-	Shipping         Address        `json:"shipping,omitzero"`
-	Lines            []OrderLine    `json:"lines"`
-	ShippingLines    []ShippingLine `json:"shipping_lines,omitempty"`
+	Customer         Customer       `json:"customer"`                 // the buyer; a guest has no keys
+	Billing          Address        `json:"billing"`                  // the invoice address
+	Shipping         Address        `json:"shipping,omitzero"`        // the delivery address; zero: as billing
+	Lines            []OrderLine    `json:"lines"`                    // at least one
+	ShippingLines    []ShippingLine `json:"shipping_lines,omitempty"` // shipping charges, each with its tax
 	// Discounts are order-level discounts. Those not Allocated onto lines
 	// are subtracted from the gross total.
 	Discounts     []Discount    `json:"discounts,omitempty"`
-	TotalNet      Money         `json:"total_net"`
+	TotalNet      Money         `json:"total_net"` // sum of lines and shipping, net
 	TotalTax      Money         `json:"total_tax"`
-	TotalGross    Money         `json:"total_gross"`
+	TotalGross    Money         `json:"total_gross"` // what the customer pays
 	Payment       Payment       `json:"payment,omitzero"`
 	ShippingInfo  ShippingInfo  `json:"shipping_info,omitzero"`
-	Status        OrderStatus   `json:"status"`
-	PaymentStatus PaymentStatus `json:"payment_status,omitempty"`
-	Note          string        `json:"note,omitempty"`
+	Status        OrderStatus   `json:"status"`                   // fulfilment status
+	PaymentStatus PaymentStatus `json:"payment_status,omitempty"` // the order's financial status
+	Note          string        `json:"note,omitempty"`           // the customer's note
 	Tags          []string      `json:"tags,omitempty"`
 }
 
 // OrderLine is one article line of an order.
 type OrderLine struct {
 	Meta
-	SKU       string          `json:"sku"`
-	Title     string          `json:"title,omitempty"`
-	Quantity  decimal.Decimal `json:"quantity"`
-	UnitPrice Money           `json:"unit_price"` // gross if the order's PricesIncludeTax
+	SKU       string          `json:"sku"`             // the variant's SKU
+	Title     string          `json:"title,omitempty"` // as the shop showed it
+	Quantity  decimal.Decimal `json:"quantity"`        // positive; fractional for goods sold by weight
+	UnitPrice Money           `json:"unit_price"`      // gross if the order's PricesIncludeTax
 	// Discount is the discount on the whole line, in the unit price's
 	// convention; Net, Tax and Gross are after it.
 	Discount Money `json:"discount,omitzero"`
-	Net      Money `json:"net"`
-	Tax      Money `json:"tax"`
-	Gross    Money `json:"gross"`
+	Net      Money `json:"net"`   // line total after discount, net
+	Tax      Money `json:"tax"`   // line tax
+	Gross    Money `json:"gross"` // Net + Tax, exactly
 	// TaxRate is in percent: 19 for 19 %.
 	TaxRate decimal.Decimal `json:"tax_rate"`
 }
 
 // ShippingLine is a shipping charge with its own tax.
 type ShippingLine struct {
-	Title   string          `json:"title,omitempty"`
-	Code    string          `json:"code,omitempty"`
+	Title   string          `json:"title,omitempty"` // as the shop showed it
+	Code    string          `json:"code,omitempty"`  // the shop's shipping method code
 	Carrier string          `json:"carrier,omitempty"`
 	Net     Money           `json:"net"`
 	Tax     Money           `json:"tax"`
-	Gross   Money           `json:"gross"`
-	TaxRate decimal.Decimal `json:"tax_rate"`
+	Gross   Money           `json:"gross"`    // Net + Tax, exactly
+	TaxRate decimal.Decimal `json:"tax_rate"` // in percent
 }
 
 // Discount is an order-level discount, such as a coupon.
 type Discount struct {
-	Code   string `json:"code,omitempty"`
+	Code   string `json:"code,omitempty"` // the coupon code
 	Title  string `json:"title,omitempty"`
 	Amount Money  `json:"amount"` // gross
 	// Allocated says the discount is already spread onto the lines' amounts
@@ -123,15 +123,15 @@ type Payment struct {
 	Method        string        `json:"method,omitempty"`  // "paypal", "invoice", "credit_card"
 	Gateway       string        `json:"gateway,omitempty"` // the provider that processed it
 	Status        PaymentStatus `json:"status,omitempty"`
-	TransactionID string        `json:"transaction_id,omitempty"`
-	Amount        Money         `json:"amount,omitzero"`
+	TransactionID string        `json:"transaction_id,omitempty"` // the gateway's id, for reconciliation
+	Amount        Money         `json:"amount,omitzero"`          // what was paid
 	PaidAt        time.Time     `json:"paid_at,omitzero"`
 }
 
 // ShippingInfo is how an order is to be shipped.
 type ShippingInfo struct {
-	Method  string `json:"method,omitempty"` // "standard", "express", "pickup"
-	Carrier string `json:"carrier,omitempty"`
+	Method  string `json:"method,omitempty"`  // "standard", "express", "pickup"
+	Carrier string `json:"carrier,omitempty"` // "DHL", "DPD", "UPS"
 }
 
 // OrderTolerance is how far an order's totals may be from the sum of its
@@ -226,7 +226,7 @@ func (c *checker) amounts(f string, net, tax, gross Money, rate decimal.Decimal,
 	if sum := net.Amount.Add(tax.Amount); !sum.Equal(gross.Amount) {
 		c.fail(f+".gross", "is %s, but net %s + tax %s = %s", gross.Amount, net.Amount, tax.Amount, sum)
 	}
-	want := net.Amount.Mul(rate).Div(decimal.NewFromInt(100))
+	want := net.Amount.Mul(rate).Shift(-2) // exact: no division
 	if diff := want.Sub(tax.Amount).Abs(); diff.GreaterThan(cur.MinorUnit()) {
 		c.fail(f+".tax", "is %s, but %s %% of net %s is %s", tax.Amount, rate, net.Amount, want.Round(cur.Scale()))
 	}

@@ -11,7 +11,7 @@ import (
 // master data that flows from the ERP to the shop.
 type Price struct {
 	Meta
-	SKU string `json:"sku"`
+	SKU string `json:"sku"` // the variant's SKU
 	// CustomerGroup is empty for the price everyone pays, else the group
 	// (a B2B price list, "wholesale") this price is for.
 	CustomerGroup string `json:"customer_group,omitempty"`
@@ -31,8 +31,8 @@ type Price struct {
 
 // PriceTier is a quantity break.
 type PriceTier struct {
-	MinQuantity decimal.Decimal `json:"min_quantity"`
-	Amount      Money           `json:"amount"`
+	MinQuantity decimal.Decimal `json:"min_quantity"` // from this quantity on
+	Amount      Money           `json:"amount"`       // the unit price
 }
 
 // Key returns "SKU" or "SKU@group".

@@ -22,23 +22,23 @@ const (
 // from the ERP to the shop.
 type Product struct {
 	Meta
-	SKU              string            `json:"sku"`
+	SKU              string            `json:"sku"` // the key people use
 	Title            string            `json:"title"`
 	Description      string            `json:"description,omitempty"` // HTML allowed
 	ShortDescription string            `json:"short_description,omitempty"`
 	GTIN             string            `json:"gtin,omitempty"` // EAN / UPC / GTIN-14
 	MPN              string            `json:"mpn,omitempty"`  // manufacturer part number
 	Brand            string            `json:"brand,omitempty"`
-	Weight           *Measure          `json:"weight,omitempty"`
-	Dimensions       *Dimensions       `json:"dimensions,omitempty"`
-	TaxClass         string            `json:"tax_class,omitempty"` // e.g. "standard", "reduced"
-	Unit             string            `json:"unit,omitempty"`      // base unit of measure, e.g. "PCS"
+	Weight           *Measure          `json:"weight,omitempty"`     // shipping weight
+	Dimensions       *Dimensions       `json:"dimensions,omitempty"` // package dimensions
+	TaxClass         string            `json:"tax_class,omitempty"`  // e.g. "standard", "reduced"
+	Unit             string            `json:"unit,omitempty"`       // base unit of measure, e.g. "PCS"
 	Status           ProductStatus     `json:"status"`
-	Images           []Image           `json:"images,omitempty"`
+	Images           []Image           `json:"images,omitempty"`     // in display order
 	Categories       []string          `json:"categories,omitempty"` // paths, "Men > Shirts"
-	Attributes       []Attribute       `json:"attributes,omitempty"`
-	Options          []string          `json:"options,omitempty"` // option names the variants differ in
-	Variants         []Variant         `json:"variants,omitempty"`
+	Attributes       []Attribute       `json:"attributes,omitempty"` // properties shown or filtered on
+	Options          []string          `json:"options,omitempty"`    // option names the variants differ in
+	Variants         []Variant         `json:"variants,omitempty"`   // none for a simple product
 	Tags             []string          `json:"tags,omitempty"`
 	Extra            map[string]string `json:"extra,omitempty"` // connector-specific fields
 }
@@ -47,19 +47,19 @@ type Product struct {
 // its own SKU and GTIN.
 type Variant struct {
 	Meta
-	SKU        string        `json:"sku"`
-	Title      string        `json:"title,omitempty"`
+	SKU        string        `json:"sku"`             // the key people use
+	Title      string        `json:"title,omitempty"` // e.g. "M / Blue"
 	GTIN       string        `json:"gtin,omitempty"`
-	Options    []OptionValue `json:"options,omitempty"`
-	Weight     *Measure      `json:"weight,omitempty"`
-	Status     ProductStatus `json:"status,omitempty"` // empty: as the product
+	Options    []OptionValue `json:"options,omitempty"` // one value per product option
+	Weight     *Measure      `json:"weight,omitempty"`  // empty: as the product
+	Status     ProductStatus `json:"status,omitempty"`  // empty: as the product
 	Attributes []Attribute   `json:"attributes,omitempty"`
-	ImageURL   string        `json:"image_url,omitempty"`
+	ImageURL   string        `json:"image_url,omitempty"` // the variant's picture
 }
 
 // OptionValue is a variant's value for one product option: Size = M.
 type OptionValue struct {
-	Name  string `json:"name"`
+	Name  string `json:"name"` // one of the product's Options
 	Value string `json:"value"`
 }
 
@@ -71,15 +71,15 @@ type Attribute struct {
 
 // Image is a product picture.
 type Image struct {
-	URL      string `json:"url"`
-	Alt      string `json:"alt,omitempty"`
-	Position int    `json:"position,omitempty"`
+	URL      string `json:"url"`                // absolute, publicly reachable
+	Alt      string `json:"alt,omitempty"`      // alternative text
+	Position int    `json:"position,omitempty"` // 1 is the main picture
 }
 
 // Measure is an exact quantity with its unit: 0.25 kg.
 type Measure struct {
-	Value decimal.Decimal `json:"value"`
-	Unit  string          `json:"unit"` // g, kg, lb, oz for weights
+	Value decimal.Decimal `json:"value"` // non-negative
+	Unit  string          `json:"unit"`  // g, kg, lb, oz for weights
 }
 
 // Dimensions are a package's length, width and height in one unit.

@@ -27,11 +27,11 @@ var returnStatuses = []string{string(ReturnRequested), string(ReturnApproved), s
 // them: it flows from the shop to the ERP, and its status flows back.
 type Return struct {
 	Meta
-	Number      string       `json:"number"`
-	OrderNumber string       `json:"order_number"`
-	OrderKeys   Meta         `json:"order_keys,omitzero"`
-	Lines       []ReturnLine `json:"lines"`
-	Reason      string       `json:"reason,omitempty"`
+	Number      string       `json:"number"`              // the return or RMA number
+	OrderNumber string       `json:"order_number"`        // the order it returns goods of
+	OrderKeys   Meta         `json:"order_keys,omitzero"` // the order's keys in both worlds, when known
+	Lines       []ReturnLine `json:"lines"`               // at least one
+	Reason      string       `json:"reason,omitempty"`    // the customer's reason
 	// Refund is the total refunded to the customer, gross.
 	Refund Money        `json:"refund"`
 	Status ReturnStatus `json:"status"`
@@ -43,8 +43,8 @@ type Return struct {
 // ReturnLine is a quantity of one SKU coming back.
 type ReturnLine struct {
 	SKU      string          `json:"sku"`
-	Quantity decimal.Decimal `json:"quantity"`
-	Reason   string          `json:"reason,omitempty"`
+	Quantity decimal.Decimal `json:"quantity"`         // positive
+	Reason   string          `json:"reason,omitempty"` // a reason code
 	// Restock says the goods go back into sellable stock.
 	Restock bool  `json:"restock,omitempty"`
 	Refund  Money `json:"refund,omitzero"` // gross

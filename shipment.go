@@ -15,12 +15,12 @@ type Shipment struct {
 	Meta
 	// Number is the shipment or delivery note number.
 	Number      string         `json:"number"`
-	OrderNumber string         `json:"order_number"`
+	OrderNumber string         `json:"order_number"`        // the order it ships
 	OrderKeys   Meta           `json:"order_keys,omitzero"` // the order's keys in both worlds, when known
 	Lines       []ShipmentLine `json:"lines,omitempty"`     // empty: the whole order
 	Carrier     string         `json:"carrier,omitempty"`   // "DHL", "DPD", "UPS"
 	Service     string         `json:"service,omitempty"`   // "Paket", "Express"
-	Tracking    []Tracking     `json:"tracking,omitempty"`
+	Tracking    []Tracking     `json:"tracking,omitempty"`  // one per parcel
 	ShippedAt   time.Time      `json:"shipped_at,omitzero"`
 	// NotifyCustomer asks the shop to send its shipping e-mail.
 	NotifyCustomer bool `json:"notify_customer,omitempty"`
@@ -29,15 +29,15 @@ type Shipment struct {
 // ShipmentLine is a quantity of one order line in a shipment.
 type ShipmentLine struct {
 	SKU      string          `json:"sku"`
-	Quantity decimal.Decimal `json:"quantity"`
+	Quantity decimal.Decimal `json:"quantity"` // positive
 	// OrderLine is the order line's key where the SKU is ambiguous.
 	OrderLine string `json:"order_line,omitempty"`
 }
 
 // Tracking is one parcel's tracking number and link.
 type Tracking struct {
-	Number string `json:"number"`
-	URL    string `json:"url,omitempty"`
+	Number string `json:"number"`        // the carrier's tracking number
+	URL    string `json:"url,omitempty"` // where the customer follows the parcel
 }
 
 // Key returns the shipment number.

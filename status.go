@@ -16,14 +16,14 @@ const (
 // paid, the warehouse delivers it.
 type StatusUpdate struct {
 	Meta
-	OrderNumber   string        `json:"order_number"`
-	OrderStatus   OrderStatus   `json:"order_status,omitempty"`
-	PaymentStatus PaymentStatus `json:"payment_status,omitempty"`
-	ReturnNumber  string        `json:"return_number,omitempty"`
-	ReturnStatus  ReturnStatus  `json:"return_status,omitempty"`
+	OrderNumber   string        `json:"order_number"`             // the order concerned
+	OrderStatus   OrderStatus   `json:"order_status,omitempty"`   // empty: unchanged
+	PaymentStatus PaymentStatus `json:"payment_status,omitempty"` // empty: unchanged
+	ReturnNumber  string        `json:"return_number,omitempty"`  // the return concerned, with ReturnStatus
+	ReturnStatus  ReturnStatus  `json:"return_status,omitempty"`  // empty: unchanged
 	// Source is the side where the change happened.
 	Source Side      `json:"source"`
-	At     time.Time `json:"at"`
+	At     time.Time `json:"at"`               // when the status changed
 	Reason string    `json:"reason,omitempty"` // e.g. a cancellation reason
 }
 

@@ -11,7 +11,7 @@ import (
 // goods sold by length or weight have fractional stock.
 type StockLevel struct {
 	Meta
-	SKU string `json:"sku"`
+	SKU string `json:"sku"` // the variant's SKU
 	// Location is the ERP warehouse or the shop location; empty is the
 	// default one.
 	Location string `json:"location,omitempty"`
