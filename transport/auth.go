@@ -104,7 +104,7 @@ func (t *oauth2Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 	ctx := req.Context()
 	tok, err := t.tokens.get(ctx, nil)
 	if err != nil {
-		authCloseBody(req)
+		closeRequestBody(req)
 		return nil, err
 	}
 	r := req.Clone(ctx)
@@ -126,10 +126,10 @@ func (t *oauth2Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 		if body != nil {
 			body.Close()
 		}
-		authDiscardBody(resp)
+		drainAndClose(resp.Body)
 		return nil, err
 	}
-	authDiscardBody(resp)
+	drainAndClose(resp.Body)
 	r = req.Clone(ctx)
 	r.Body = body
 	r.Header.Set("Authorization", fresh.header)
@@ -160,21 +160,6 @@ func authRewindBody(req *http.Request) (io.ReadCloser, bool) {
 		return nil, false
 	}
 	return b, true
-}
-
-// authDiscardBody reads a little of a response body we are not going to return,
-// so the connection can be reused, and closes it.
-func authDiscardBody(resp *http.Response) {
-	_, _ = io.CopyN(io.Discard, resp.Body, 4<<10)
-	resp.Body.Close()
-}
-
-// authCloseBody closes req's body when the request is not sent: a
-// RoundTripper must close it even on errors.
-func authCloseBody(req *http.Request) {
-	if req.Body != nil {
-		req.Body.Close()
-	}
 }
 
 // tokenCache holds the current token and fetches a new one when it is about
@@ -369,7 +354,7 @@ func APIKeyQuery(params url.Values) Middleware {
 	return func(next http.RoundTripper) http.RoundTripper {
 		return RoundTripperFunc(func(req *http.Request) (*http.Response, error) {
 			if req.URL.Scheme != "https" && !authIsLoopback(req.URL.Hostname()) {
-				authCloseBody(req)
+				closeRequestBody(req)
 				return nil, errPlainHTTPKey
 			}
 			r := req.Clone(req.Context())

@@ -43,24 +43,6 @@ func logRecords(t *testing.T, out string) []map[string]any {
 	return recs
 }
 
-// logSyncBuffer lets the handler write while the test reads after the calls.
-type logSyncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *logSyncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *logSyncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
 func TestLogCanaryNeverLogged(t *testing.T) {
 	t.Parallel()
 	var received []string
@@ -80,7 +62,7 @@ func TestLogCanaryNeverLogged(t *testing.T) {
 	}))
 	t.Cleanup(srv.Close)
 
-	var buf logSyncBuffer
+	var buf syncBuffer
 	logger := slog.New(slog.NewJSONHandler(&buf, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	failing := RoundTripperFunc(func(req *http.Request) (*http.Response, error) {
 		if strings.HasSuffix(req.URL.Path, "/unreachable") {
@@ -204,7 +186,7 @@ func TestLogBodiesKeepRequestAndResponseWhole(t *testing.T) {
 	}))
 	t.Cleanup(srv.Close)
 
-	var buf logSyncBuffer
+	var buf syncBuffer
 	logger := slog.New(slog.NewJSONHandler(&buf, nil))
 	var want []byte
 	getBodyOK := 0
@@ -279,7 +261,7 @@ func TestLogBodiesKeepsReadErrorForCaller(t *testing.T) {
 	base := RoundTripperFunc(func(req *http.Request) (*http.Response, error) {
 		return &http.Response{StatusCode: 200, Header: http.Header{}, Body: orig, ContentLength: -1, Request: req}, nil
 	})
-	var buf logSyncBuffer
+	var buf syncBuffer
 	rt := Log(slog.New(slog.NewJSONHandler(&buf, nil)), LogBodies(1024))(base)
 	req := httptest.NewRequest(http.MethodGet, "http://127.0.0.1/x", nil)
 	resp, err := rt.RoundTrip(req)
@@ -307,7 +289,7 @@ func TestLogLevelsAttemptAndDuration(t *testing.T) {
 		h.Set("Ms-Correlation-X", "corr-9")
 		return &http.Response{StatusCode: status[req.URL.Path], Header: h, Body: http.NoBody, ContentLength: 0, Request: req}, nil
 	})
-	var buf logSyncBuffer
+	var buf syncBuffer
 	clock := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
 	tick := func() time.Time { clock = clock.Add(250 * time.Millisecond); return clock }
 	rt := Log(slog.New(slog.NewJSONHandler(&buf, nil)), func(c *logConfig) { c.now = tick })(base)
@@ -361,7 +343,7 @@ func TestLogRequestBodyReadError(t *testing.T) {
 		calls++
 		return nil, errors.New("unreachable")
 	})
-	var buf logSyncBuffer
+	var buf syncBuffer
 	rt := Log(slog.New(slog.NewJSONHandler(&buf, nil)), LogBodies(10))(base)
 	broken := &errAfterBody{r: strings.NewReader("abc"), err: errors.New("disk gone")}
 	req := httptest.NewRequest(http.MethodPost, "http://127.0.0.1/x", nil)
@@ -382,7 +364,7 @@ func TestLogBodiesEmptyRequestBody(t *testing.T) {
 		seen = req.Body
 		return &http.Response{StatusCode: 204, Header: http.Header{}, Body: http.NoBody, Request: req}, nil
 	})
-	var buf logSyncBuffer
+	var buf syncBuffer
 	rt := Log(slog.New(slog.NewJSONHandler(&buf, nil)), LogBodies(10))(base)
 	req := httptest.NewRequest(http.MethodPost, "http://127.0.0.1/x", nil)
 	req.Body = io.NopCloser(strings.NewReader(""))
@@ -400,7 +382,7 @@ func TestLogRedactorOption(t *testing.T) {
 	base := RoundTripperFunc(func(req *http.Request) (*http.Response, error) {
 		return &http.Response{StatusCode: 200, Header: http.Header{}, Body: http.NoBody, Request: req}, nil
 	})
-	var buf logSyncBuffer
+	var buf syncBuffer
 	rt := Log(slog.New(slog.NewJSONHandler(&buf, nil)), LogRedactor(NewRedactor("tenant")))(base)
 	req := httptest.NewRequest(http.MethodGet, "http://127.0.0.1/x?tenant=acme&page=2", nil)
 	_, err := rt.RoundTrip(req)
@@ -455,7 +437,7 @@ func TestLogBodiesSkipsStreamsAndBoundsRedaction(t *testing.T) {
 		h := http.Header{"Content-Type": {"text/plain"}}
 		return &http.Response{StatusCode: 200, Header: h, Body: io.NopCloser(strings.NewReader(big)), ContentLength: int64(len(big)), Request: req}, nil
 	})
-	var buf logSyncBuffer
+	var buf syncBuffer
 	rt := Log(slog.New(slog.NewJSONHandler(&buf, nil)), LogBodies(1<<20))(base)
 
 	done := make(chan *http.Response, 1)

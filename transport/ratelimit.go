@@ -426,7 +426,7 @@ func (l *Limiter) Middleware() Middleware {
 			ctx := req.Context()
 			key := l.cfg.key(req)
 			if err := ctx.Err(); err != nil {
-				limiterCloseBody(req)
+				closeRequestBody(req)
 				return nil, fmt.Errorf("transport: rate limit %s: %w", key, err)
 			}
 			now := l.now()
@@ -434,7 +434,7 @@ func (l *Limiter) Middleware() Middleware {
 			if wait > 0 {
 				if dl, ok := ctx.Deadline(); ok && now.Add(wait).After(dl) {
 					cancel()
-					limiterCloseBody(req)
+					closeRequestBody(req)
 					return nil, &kontor.Error{
 						Kind:       kontor.KindRateLimited,
 						Op:         "rate limit " + key,
@@ -447,7 +447,7 @@ func (l *Limiter) Middleware() Middleware {
 				case <-ctx.Done():
 					t.Stop()
 					cancel()
-					limiterCloseBody(req)
+					closeRequestBody(req)
 					return nil, fmt.Errorf("transport: rate limit %s: %w", key, ctx.Err())
 				case <-t.C:
 				}
@@ -458,13 +458,5 @@ func (l *Limiter) Middleware() Middleware {
 			}
 			return resp, err
 		})
-	}
-}
-
-// limiterCloseBody closes the body of a request that will not be sent, as a
-// RoundTripper must.
-func limiterCloseBody(req *http.Request) {
-	if req.Body != nil {
-		_ = req.Body.Close()
 	}
 }

@@ -30,9 +30,6 @@ const (
 	// retryBodyBufferLimit bounds how much of a request body without GetBody
 	// Retry keeps in memory to resend it; a larger body is sent once.
 	retryBodyBufferLimit = 32 << 20
-	// retryDrainLimit bounds how much of a discarded response body Retry reads
-	// so the connection can be reused; past it the connection is closed.
-	retryDrainLimit = 64 << 10
 )
 
 // RetryOption configures Retry.
@@ -209,7 +206,7 @@ func (r *retrier) RoundTrip(req *http.Request) (*http.Response, error) {
 		}
 
 		if resp != nil {
-			retryDrainAndClose(resp.Body)
+			drainAndClose(resp.Body)
 		}
 		if serr := r.cfg.sleep(ctx, wait); serr != nil {
 			if body != nil {
@@ -308,16 +305,6 @@ func retryableTransportError(err error) bool {
 	}
 	var ne net.Error
 	return errors.As(err, &ne) && ne.Timeout()
-}
-
-// retryDrainAndClose reads a little of a body before closing it, so that the
-// connection goes back to the pool instead of being torn down.
-func retryDrainAndClose(body io.ReadCloser) {
-	if body == nil {
-		return
-	}
-	_, _ = io.CopyN(io.Discard, body, retryDrainLimit)
-	_ = body.Close()
 }
 
 // retrySleep waits for d or until ctx ends, whichever comes first.

@@ -2,6 +2,7 @@ package transport
 
 import (
 	"context"
+	"io"
 	"net/http"
 	"strconv"
 	"strings"
@@ -109,4 +110,27 @@ func ParseRetryAfter(v string, now time.Time) (time.Duration, bool) {
 		return d, true
 	}
 	return 0, true
+}
+
+// closeRequestBody closes the body of a request that will not be sent: a
+// RoundTripper must close it even when it fails.
+func closeRequestBody(req *http.Request) {
+	if req.Body != nil {
+		_ = req.Body.Close()
+	}
+}
+
+// drainLimit bounds how much of a discarded body is read so the connection
+// can be reused; past it the connection is closed instead.
+const drainLimit = 64 << 10
+
+// drainAndClose reads a little of a response body that is not handed on
+// before closing it, so the connection goes back to the pool instead of
+// being torn down.
+func drainAndClose(body io.ReadCloser) {
+	if body == nil {
+		return
+	}
+	_, _ = io.CopyN(io.Discard, body, drainLimit)
+	_ = body.Close()
 }
