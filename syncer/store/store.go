@@ -1,0 +1,232 @@
+// Package store defines the engine's durable state and holds its in-memory
+// implementation. The state of a flow is what makes a sync correct across
+// runs, restarts and duplicate deliveries:
+//
+//   - cursors: where each flow's incremental read resumes;
+//   - item states: the content fingerprint and version last written per
+//     item, so an unchanged item costs no write and an older version never
+//     overwrites a newer one;
+//   - links: an entity's keys in both worlds (ERP key ↔ shop key);
+//   - the inbox: events already received, so a duplicate is dropped;
+//   - write records: the idempotency key assigned to each logical write
+//     before the call, reused by every retry;
+//   - dead letters: items that failed, classified, with payload and
+//     attempts, for replay;
+//   - the audit trail: an append-only record of every write.
+//
+// Memory keeps it all in process (tests, tiny embeds); the sqlite and
+// postgres packages keep it durably. Every implementation must pass the
+// conformance suite in package storetest.
+package store
+
+import (
+	"context"
+	"errors"
+	"time"
+
+	"github.com/kontor-dev/kontor"
+)
+
+// Store is the engine's durable state. All methods are safe for concurrent
+// use. Batch methods take and return slices aligned by index, so the engine
+// makes one call per batch, not per item.
+type Store interface {
+	// Cursor returns where flow's incremental read resumes; the zero
+	// Cursor when the flow never ran.
+	Cursor(ctx context.Context, flow string) (kontor.Cursor, error)
+	// SetCursor records where flow's next incremental read resumes.
+	SetCursor(ctx context.Context, flow string, c kontor.Cursor) error
+
+	// States returns the last written state of each key of flow, aligned
+	// with keys; a key never written has Found false.
+	States(ctx context.Context, flow string, keys []string) ([]ItemState, error)
+	// PutStates records the states written, replacing earlier ones.
+	PutStates(ctx context.Context, flow string, states []ItemState) error
+
+	// Links returns the links of the given entity keys (the SKU, the order
+	// number), aligned with keys; an unknown key has Found false.
+	Links(ctx context.Context, entity kontor.Entity, keys []string) ([]Link, error)
+	// LinkByRemote finds the link whose key on side is remoteKey.
+	LinkByRemote(ctx context.Context, entity kontor.Entity, side kontor.Side, remoteKey string) (Link, error)
+	// PutLinks creates or replaces links. An empty ERPKey or ShopKey keeps
+	// the one already stored.
+	PutLinks(ctx context.Context, links []Link) error
+
+	// AddInbox records an event unless one with the same source and ID,
+	// or the same source and payload hash, is already there; added is false
+	// for such a duplicate. It is atomic: of two concurrent adds of one
+	// event, exactly one reports added.
+	AddInbox(ctx context.Context, ev InboxEvent) (added bool, err error)
+	// MarkInboxDone records that an event has been handled.
+	MarkInboxDone(ctx context.Context, source, id string) error
+	// PendingInbox returns up to limit events not yet handled, oldest first.
+	PendingInbox(ctx context.Context, limit int) ([]InboxEvent, error)
+
+	// BeginWrite returns the write record of (flow, key, fingerprint),
+	// creating it with idempotencyKey and state WritePending when there is
+	// none. A retried or replayed write thus finds the key its first
+	// attempt used.
+	BeginWrite(ctx context.Context, flow, key string, fingerprint uint64, idempotencyKey string) (WriteRecord, error)
+	// FinishWrite records the outcome of the write of (flow, key,
+	// fingerprint) and the keys the target gave the item.
+	FinishWrite(ctx context.Context, flow, key string, fingerprint uint64, state WriteState, target kontor.Meta) error
+
+	// AddDeadLetter records a failed item. A dead letter for the same flow
+	// and key is replaced and its Attempts incremented, keeping its ID and
+	// FirstFailed.
+	AddDeadLetter(ctx context.Context, dl DeadLetter) (DeadLetter, error)
+	// DeadLetters returns the dead letters that match f, oldest first.
+	DeadLetters(ctx context.Context, f DeadLetterFilter) ([]DeadLetter, error)
+	// DeleteDeadLetter removes a dead letter, after its successful replay.
+	// Deleting an unknown ID is not an error.
+	DeleteDeadLetter(ctx context.Context, id int64) error
+
+	// AppendAudit appends records to the audit trail, assigning each a Seq.
+	AppendAudit(ctx context.Context, recs []AuditRecord) error
+	// Audit returns the audit records that match f, in Seq order.
+	Audit(ctx context.Context, f AuditFilter) ([]AuditRecord, error)
+}
+
+// ErrNotFound is returned when a looked-up record does not exist. It
+// matches kontor.ErrNotFound.
+var ErrNotFound = kontor.NewError(kontor.KindNotFound, "store", errors.New("not found"))
+
+// ItemState is what the engine last wrote of one item in one flow.
+type ItemState struct {
+	Key         string
+	Found       bool      // set by States: false for a key never written
+	Fingerprint uint64    // the content fingerprint of what was written
+	Version     int64     // the source version written, 0 if unknown
+	UpdatedAt   time.Time // the source update time written
+}
+
+// Meta returns the state's version as a kontor.Meta, for ordering with
+// kontor.Meta.Newer.
+func (s ItemState) Meta() kontor.Meta { return kontor.Meta{Version: s.Version, UpdatedAt: s.UpdatedAt} }
+
+// Link is an entity's identity in both worlds.
+type Link struct {
+	Entity    kontor.Entity
+	Key       string // the key people use: SKU, order number
+	ERPKey    string
+	ShopKey   string
+	Found     bool // set by Links: false for an unknown key
+	UpdatedAt time.Time
+}
+
+// InboxEvent is a real-time event as received: a webhook delivery or an
+// ERP change notification.
+type InboxEvent struct {
+	Source      string        // the sender, e.g. "shopify"
+	ID          string        // the sender's delivery or event id
+	PayloadHash uint64        // of the raw payload; catches redeliveries with new ids
+	Topic       string        // e.g. "orders/create"
+	Entity      kontor.Entity // what the event is about
+	Key         string        // the entity key it names, when known
+	Payload     []byte        // the raw payload
+	ReceivedAt  time.Time
+	Done        bool // handled
+}
+
+// WriteState is where a logical write stands.
+type WriteState string
+
+// Write states.
+const (
+	WritePending WriteState = "pending" // the key is assigned; the call may or may not have reached the target
+	WriteDone    WriteState = "done"    // the target confirmed it
+	WriteFailed  WriteState = "failed"  // it failed permanently and went to the dead letters
+)
+
+// WriteRecord is one logical write: assigned its idempotency key before the
+// first call and kept until it is done.
+type WriteRecord struct {
+	Flow           string
+	Key            string
+	Fingerprint    uint64
+	IdempotencyKey string
+	State          WriteState
+	Target         kontor.Meta // the item's keys in the target, once known
+	CreatedAt      time.Time
+	UpdatedAt      time.Time
+}
+
+// Class is why an item is in the dead letters; it decides how it is
+// replayed.
+type Class string
+
+// Dead letter classes.
+const (
+	// ClassTransient: the remote was down, throttled or timed out beyond
+	// the retries; replay as is.
+	ClassTransient Class = "transient"
+	// ClassMapping: a missing link or mapping (an unknown SKU, a payment
+	// method without a mapping); replayed when links or the mapping change.
+	ClassMapping Class = "mapping"
+	// ClassValidation: the item is invalid; replay after it is fixed at
+	// its source.
+	ClassValidation Class = "validation"
+	// ClassPermanent: the target refused it for good.
+	ClassPermanent Class = "permanent"
+)
+
+// DeadLetter is an item that failed, kept with what is needed to replay it.
+type DeadLetter struct {
+	ID             int64
+	Flow           string
+	Entity         kontor.Entity
+	Key            string
+	Class          Class
+	Kind           kontor.Kind // the error's kind
+	Error          string      // the error text, with no personal data
+	Payload        []byte      // the item as JSON, for replay
+	Attempts       int
+	MappingVersion string // the mapping that failed it
+	FirstFailed    time.Time
+	LastFailed     time.Time
+}
+
+// DeadLetterFilter selects dead letters; zero fields match all.
+type DeadLetterFilter struct {
+	IDs   []int64
+	Flow  string
+	Class Class
+	Key   string
+	Since time.Time // LastFailed at or after
+	Limit int       // 0: no limit
+}
+
+// Op is what a write did to the target.
+type Op string
+
+// Write operations in the audit trail and in plans.
+const (
+	OpCreate  Op = "create"
+	OpUpdate  Op = "update"
+	OpArchive Op = "archive"
+)
+
+// AuditRecord is one write to either side. It holds keys and fingerprints,
+// never payloads, so it carries no personal data.
+type AuditRecord struct {
+	Seq     int64 // assigned by AppendAudit, increasing
+	Flow    string
+	Entity  kontor.Entity
+	Key     string
+	Target  kontor.Side // the side written to
+	Op      Op
+	Before  uint64         // fingerprint before; 0 for a create
+	After   uint64         // fingerprint written
+	Outcome kontor.Outcome // created, updated, unchanged, failed
+	Error   string         // for a failed write
+	At      time.Time
+}
+
+// AuditFilter selects audit records; zero fields match all.
+type AuditFilter struct {
+	Flow     string
+	Key      string
+	Since    time.Time
+	AfterSeq int64
+	Limit    int
+}
