@@ -1,6 +1,9 @@
 package kontor
 
-import "time"
+import (
+	"slices"
+	"time"
+)
 
 // Meta is what every entity carries besides its data: its keys in both
 // worlds and what orders its versions. The key people use (a SKU, an order
@@ -26,4 +29,14 @@ func (m Meta) Newer(o Meta) bool {
 		return m.Version > o.Version
 	}
 	return m.UpdatedAt.After(o.UpdatedAt)
+}
+
+// sortedKeys returns m's keys in order, for hashing maps deterministically.
+func sortedKeys(m map[string]string) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	return keys
 }
