@@ -54,7 +54,8 @@ type Store interface {
 
 	// AddInbox records an event unless one with the same source and ID,
 	// or the same source and payload hash, is already there; added is false
-	// for such a duplicate. It is atomic: of two concurrent adds of one
+	// for such a duplicate. A PayloadHash of 0 means none: only the ID
+	// counts. It is atomic: of two concurrent adds of one
 	// event, exactly one reports added.
 	AddInbox(ctx context.Context, ev InboxEvent) (added bool, err error)
 	// MarkInboxDone records that an event has been handled.
@@ -119,7 +120,7 @@ type Link struct {
 type InboxEvent struct {
 	Source      string        // the sender, e.g. "shopify"
 	ID          string        // the sender's delivery or event id
-	PayloadHash uint64        // of the raw payload; catches redeliveries with new ids
+	PayloadHash uint64        // of the raw payload, 0 for none; catches redeliveries with new ids
 	Topic       string        // e.g. "orders/create"
 	Entity      kontor.Entity // what the event is about
 	Key         string        // the entity key it names, when known
