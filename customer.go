@@ -62,15 +62,13 @@ type Address struct {
 // IsZero reports whether the address is empty.
 func (a Address) IsZero() bool { return a == Address{} }
 
-// Key returns the customer number, else the e-mail address.
+// Key returns the customer number, else the shop's or the ERP's key, and
+// only as a last resort the e-mail address: keys end up in audit trails.
 func (cu *Customer) Key() string {
-	if cu.Number != "" {
-		return cu.Number
+	if k := cu.validationKey(); k != "" {
+		return k
 	}
-	if cu.Email != "" {
-		return cu.Email
-	}
-	return cu.ShopKey
+	return cu.Email
 }
 
 // validationKey is Key without personal data: a validation error names the

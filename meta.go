@@ -21,6 +21,10 @@ type Meta struct {
 	UpdatedAt time.Time `json:"updated_at,omitzero"`
 }
 
+// Identity returns the Meta itself. Every entity embeds Meta, so generic
+// code reaches any entity's keys and version through this method.
+func (m *Meta) Identity() *Meta { return m }
+
 // Newer reports whether m describes a later state of the entity than o:
 // by Version when both have one, else by UpdatedAt. Equal states are not
 // newer, so a replayed event is never applied over itself.

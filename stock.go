@@ -15,8 +15,9 @@ type StockLevel struct {
 	// Location is the ERP warehouse or the shop location; empty is the
 	// default one.
 	Location string `json:"location,omitempty"`
-	// Available is what can still be sold: on hand minus reserved minus
-	// safety stock, as the source computes it.
+	// Available is the free stock the source reports. What a shop is
+	// told is computed from it by the engine's stock policy (by default
+	// Available − Reserved − SafetyStock, never negative).
 	Available decimal.Decimal `json:"available"`
 	// OnHand is physically in the warehouse.
 	OnHand decimal.Decimal `json:"on_hand"`
