@@ -7,6 +7,7 @@ package mapping
 
 import (
 	"cmp"
+	"context"
 	"fmt"
 	"slices"
 
@@ -667,4 +668,22 @@ func taxAllocate(total decimal.Decimal, nums []decimal.Decimal, den decimal.Deci
 		shares[i] = shares[i].Add(unit)
 	}
 	return shares, true
+}
+
+// NormalizeOrders is NormalizeOrder as a rule, so an orders flow's mapping
+// normalises every order for its target:
+//
+//	mapping.New("orders@1", mapping.NormalizeOrders(mapping.TaxOptions{Strategy: mapping.RoundPerLine}))
+//
+// An order that cannot be normalised fails with its *TaxError and goes to
+// the dead letters as a validation failure.
+func NormalizeOrders(opts TaxOptions) Rule[kontor.Order] {
+	return func(_ context.Context, o *kontor.Order) error {
+		n, err := NormalizeOrder(*o, opts)
+		if err != nil {
+			return err
+		}
+		*o = n
+		return nil
+	}
 }

@@ -460,9 +460,7 @@ func (t *typed[T, P]) write(ctx context.Context, items []*Item) ([]kontor.Result
 	if any {
 		ctx = kontor.WithIdempotencyKeys(ctx, keys)
 	}
-	if t.flow.cfg.owns != nil {
-		ctx = kontor.WithFields(ctx, t.flow.cfg.owns)
-	}
+
 	results, err := t.writeFn(ctx, vals)
 	if err != nil {
 		return nil, err

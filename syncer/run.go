@@ -43,12 +43,37 @@ func (s *Syncer) sweep(ctx context.Context, f *flowState, plan *Plan) (Report, e
 	err := r.sweep(ctx)
 	f.busy.Unlock()
 	rep := r.finish()
-	if err == nil && r.newLink && plan == nil {
-		rr, rerr := s.Replay(ctx, store.DeadLetterFilter{Class: store.ClassMapping})
-		rep.Replayed += rr.Replayed
-		err = rerr
+	if err != nil || plan != nil {
+		return rep, err
 	}
+	// Mapping dead letters wait for a link or a mapping: new links may let
+	// any flow's pass, a new mapping version this flow's.
+	var filter store.DeadLetterFilter
+	if r.newLink {
+		filter = store.DeadLetterFilter{Class: store.ClassMapping}
+	} else if filter, err = s.staleMappingLetters(ctx, f); err != nil || filter.IDs == nil {
+		return rep, err
+	}
+	rr, err := s.Replay(ctx, filter)
+	rep.Replayed += rr.Replayed
 	return rep, err
+}
+
+// staleMappingLetters selects the flow's mapping dead letters that an
+// older mapping version failed; a nil IDs means none.
+func (s *Syncer) staleMappingLetters(ctx context.Context, f *flowState) (store.DeadLetterFilter, error) {
+	dls, err := s.store.DeadLetters(ctx, store.DeadLetterFilter{Flow: f.name, Class: store.ClassMapping})
+	if err != nil {
+		return store.DeadLetterFilter{}, err
+	}
+	current := f.run.mappingVersion()
+	var ids []int64
+	for _, dl := range dls {
+		if dl.MappingVersion != current {
+			ids = append(ids, dl.ID)
+		}
+	}
+	return store.DeadLetterFilter{IDs: ids}, nil
 }
 
 func (r *run) sweep(ctx context.Context) error {
@@ -175,10 +200,14 @@ func (r *run) process(ctx context.Context, items []*Item) error {
 	if changed, err = r.assignIdempotencyKeys(ctx, changed); err != nil {
 		return err
 	}
+	bctx := context.WithValue(ctx, runKey{}, r)
+	if f.cfg.owns != nil {
+		bctx = kontor.WithFields(bctx, f.cfg.owns)
+	}
 	for start := 0; start < len(changed); start += f.batchSize {
 		end := min(start+f.batchSize, len(changed))
 		batch := &Batch{Flow: f.name, Entity: f.entity, Target: f.target, Items: changed[start:end]}
-		results, err := f.handler(context.WithValue(ctx, runKey{}, r), batch)
+		results, err := f.handler(bctx, batch)
 		if err != nil {
 			return fmt.Errorf("syncer: flow %s: %w", f.name, err)
 		}

@@ -668,3 +668,148 @@ func TestRateLimitMiddlewarePacesItems(t *testing.T) {
 	_, err = slow.Sync(dctx, "products")
 	require.Error(t, err)
 }
+
+func TestOwnedFieldsAndIgnoredFields(t *testing.T) {
+	ctx := context.Background()
+	erp, shop := newFake("erp", kontor.SideERP), newFake("shop", kontor.SideShop)
+	seedProducts(erp, 2)
+	var masks [][]string
+	spy := func(next Handler) Handler {
+		return func(ctx context.Context, b *Batch) ([]kontor.Result, error) {
+			masks = append(masks, kontor.Fields(ctx))
+			return next(ctx, b)
+		}
+	}
+	s, _ := newTestSyncer(t, store.NewMemory())
+	// The ERP owns titles and status; the shop's marketing team owns the
+	// descriptions.
+	require.NoError(t, s.Add(Products(erp, shop, Owns("sku", "title", "status"), Use(spy))))
+	_, err := s.Sync(ctx, "products")
+	require.NoError(t, err)
+
+	p := erp.products["SKU-0001"]
+	p.Description, p.UpdatedAt = "an ERP-side text nobody should publish", base.Add(time.Hour)
+	erp.put(p)
+	rep, err := s.Sync(ctx, "products")
+	require.NoError(t, err)
+	assert.Equal(t, 0, rep.Requests, "a change to a field the flow does not own writes nothing")
+
+	p.Title, p.UpdatedAt = "New title", base.Add(2*time.Hour)
+	erp.put(p)
+	rep, err = s.Sync(ctx, "products")
+	require.NoError(t, err)
+	assert.Equal(t, 1, rep.Updated)
+	require.NotEmpty(t, masks)
+	assert.Equal(t, []string{"sku", "title", "status"}, masks[len(masks)-1], "the sink is told which fields it may write")
+}
+
+func TestOrderStatusChangesDoNotResendOrders(t *testing.T) {
+	ctx := context.Background()
+	shop, erp := newFake("shop", kontor.SideShop), newFake("erp", kontor.SideERP)
+	st := store.NewMemory()
+	require.NoError(t, st.PutLinks(ctx, []store.Link{{Entity: kontor.EntityProduct, Key: "SKU-1", ERPKey: "I-1"}}))
+	o := order("5000", 1, "SKU-1")
+	shop.orders[o.Number] = o
+	s, _ := newTestSyncer(t, st)
+	require.NoError(t, s.Add(Orders(shop, erp)))
+	_, err := s.Sync(ctx, "orders")
+	require.NoError(t, err)
+
+	o.Status, o.PaymentStatus, o.UpdatedAt = kontor.OrderShipped, kontor.PaymentPaid, base.Add(time.Hour)
+	shop.orders[o.Number] = o
+	rep, err := s.Sync(ctx, "orders")
+	require.NoError(t, err)
+	assert.Equal(t, 0, rep.Requests, "status belongs to the status flows")
+
+	o.Note, o.UpdatedAt = "Bitte nicht klingeln", base.Add(2*time.Hour)
+	shop.orders[o.Number] = o
+	rep, err = s.Sync(ctx, "orders")
+	require.NoError(t, err)
+	assert.Equal(t, 1, rep.Requests, "an edit of the order itself is sent")
+}
+
+// versioned is a mapping whose version changes, as a reloaded file's does.
+type versioned struct {
+	version string
+	missing map[string]bool
+}
+
+func (v *versioned) Version() string { return v.version }
+func (v *versioned) Map(_ context.Context, p kontor.Product) (kontor.Product, error) {
+	if v.missing[p.SKU] {
+		return p, &mapping.MissingError{Entity: kontor.EntityProduct, Key: p.SKU, Field: "tax_class", Table: "tax_classes", Value: "reduced"}
+	}
+	return p, nil
+}
+
+func TestNewMappingVersionReplaysItsDeadLetters(t *testing.T) {
+	ctx := context.Background()
+	erp, shop := newFake("erp", kontor.SideERP), newFake("shop", kontor.SideShop)
+	seedProducts(erp, 3)
+	m := &versioned{version: "taxes@1", missing: map[string]bool{"SKU-0002": true}}
+	st := store.NewMemory()
+	s, _ := newTestSyncer(t, st)
+	require.NoError(t, s.Add(Products(erp, shop, Map[kontor.Product](m))))
+	rep, err := s.Sync(ctx, "products")
+	require.NoError(t, err)
+	assert.Equal(t, 1, rep.DeadLettered)
+	assert.Equal(t, 0, rep.Replayed)
+
+	rep, err = s.Sync(ctx, "products")
+	require.NoError(t, err)
+	assert.Equal(t, 0, rep.Replayed, "same mapping version: left alone")
+	dls, _ := st.DeadLetters(ctx, store.DeadLetterFilter{})
+	require.Len(t, dls, 1)
+	// Failed, failed again when the first run's new links replayed it, and
+	// once more when the overlap read it.
+	assert.Equal(t, 3, dls[0].Attempts)
+	assert.Equal(t, "taxes@1", dls[0].MappingVersion)
+
+	// The agency adds the missing tax class; the file's version changes.
+	m.version, m.missing = "taxes@2", nil
+	rep, err = s.Sync(ctx, "products")
+	require.NoError(t, err)
+	assert.Equal(t, 1, rep.Replayed)
+	assert.Contains(t, shop.products, "SKU-0002")
+	dls, _ = st.DeadLetters(ctx, store.DeadLetterFilter{})
+	assert.Empty(t, dls)
+}
+
+// A shop that puts the whole tax on the first line: the order fails
+// validation as it comes, and passes once the flow's mapping normalises it.
+func TestOrdersNormalisedByTheFlowsMapping(t *testing.T) {
+	ctx := context.Background()
+	raw := order("6000", 1, "SKU-1", "SKU-2")
+	raw.Lines[0].Tax, raw.Lines[0].Gross = eur("3.80"), eur("13.80")
+	raw.Lines[1].Tax, raw.Lines[1].Gross = eur("0.00"), eur("10.00")
+	require.Error(t, raw.Validate())
+
+	for _, normalise := range []bool{false, true} {
+		t.Run(fmt.Sprint("normalise=", normalise), func(t *testing.T) {
+			shop, erp := newFake("shop", kontor.SideShop), newFake("erp", kontor.SideERP)
+			shop.orders[raw.Number] = raw
+			st := store.NewMemory()
+			require.NoError(t, st.PutLinks(ctx, []store.Link{{Entity: kontor.EntityProduct, Key: "SKU-1", ERPKey: "I-1"}, {Entity: kontor.EntityProduct, Key: "SKU-2", ERPKey: "I-2"}}))
+			var opts []FlowOption
+			if normalise {
+				opts = append(opts, Map[kontor.Order](mapping.New("orders@1", mapping.NormalizeOrders(mapping.TaxOptions{Strategy: mapping.RoundPerLine}))))
+			}
+			s, _ := newTestSyncer(t, st)
+			require.NoError(t, s.Add(Orders(shop, erp, opts...)))
+			rep, err := s.Sync(ctx, "orders")
+			require.NoError(t, err)
+			if !normalise {
+				assert.Equal(t, 1, rep.DeadLettered)
+				assert.Equal(t, 0, rep.Requests, "an invalid order costs no request")
+				dls, _ := st.DeadLetters(ctx, store.DeadLetterFilter{Class: store.ClassValidation})
+				require.Len(t, dls, 1)
+				return
+			}
+			require.Equal(t, 1, rep.Created)
+			got := erp.orders["6000"]
+			require.NoError(t, got.Validate())
+			assert.Equal(t, "1.90", got.Lines[0].Tax.Amount.StringFixed(2))
+			assert.Equal(t, "1.90", got.Lines[1].Tax.Amount.StringFixed(2))
+		})
+	}
+}

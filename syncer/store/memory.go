@@ -171,11 +171,16 @@ func newStateTable() *stateTable {
 	return &stateTable{short: make(map[shortKey]int), long: make(map[string]int)}
 }
 
-// find returns the position of key, trying next first; -1 when the key was
-// never put.
-func (t *stateTable) find(key string, next int) int {
-	if next >= 0 && next < len(t.entries) && t.keys.equal(t.entries[next].key, key) {
-		return next
+// find returns the position of key, or -1 when it was never put. It tries
+// the position p predicts first.
+func (t *stateTable) find(key string, p *predictor) int {
+	// A guess past the end is no miss: keys new to the flow come in order.
+	if guess := p.guess(); guess >= 0 && guess < len(t.entries) {
+		if t.keys.equal(t.entries[guess].key, key) {
+			p.hit(guess)
+			return guess
+		}
+		p.missed()
 	}
 	pos, ok := 0, false
 	if len(key) <= shortKeyLen {
@@ -186,7 +191,39 @@ func (t *stateTable) find(key string, next int) int {
 	if !ok {
 		return -1
 	}
+	p.found(pos)
 	return pos
+}
+
+// predictor guesses that the next key of a batch is the one written after
+// the last key found. After a wrong guess it skips guessing for a while,
+// longer with every wrong guess in a row, so keys in no order pay almost
+// nothing for the guesses, while a gap in ordered keys costs one lookup.
+type predictor struct {
+	next    int // the guess; -1 for none
+	skip    int // keys to look up before guessing again
+	backoff int // the next skip after a wrong guess
+}
+
+const maxGuessBackoff = 64
+
+func newPredictor() predictor { return predictor{next: -1} }
+
+func (p *predictor) guess() int {
+	if p.skip > 0 {
+		p.skip--
+		return -1
+	}
+	return p.next
+}
+
+func (p *predictor) hit(pos int) { p.next, p.backoff = pos+1, 0 }
+
+func (p *predictor) found(pos int) { p.next = pos + 1 }
+
+func (p *predictor) missed() {
+	p.backoff = min(max(1, 2*p.backoff), maxGuessBackoff)
+	p.skip = p.backoff
 }
 
 // insert adds a key that find did not find.
@@ -265,11 +302,11 @@ func (m *Memory) States(ctx context.Context, flow string, keys []string) ([]Item
 		}
 		return out, nil
 	}
-	next := -1
+	p := newPredictor()
 	for i, k := range keys {
 		s := &out[i]
 		s.Key = k
-		pos := t.find(k, next)
+		pos := t.find(k, &p)
 		if pos < 0 {
 			continue
 		}
@@ -278,7 +315,6 @@ func (m *Memory) States(ctx context.Context, flow string, keys []string) ([]Item
 		s.Fingerprint = e.fingerprint
 		s.Version = e.version
 		s.UpdatedAt = e.updatedAt()
-		next = pos + 1
 	}
 	return out, nil
 }
@@ -309,17 +345,16 @@ func (m *Memory) PutStates(ctx context.Context, flow string, states []ItemState)
 		t = newStateTable()
 		m.states[flow] = t
 	}
-	next := -1
+	p := newPredictor()
 	for i := range states {
 		s := &states[i]
-		pos := t.find(s.Key, next)
+		pos := t.find(s.Key, &p)
 		if pos < 0 {
 			t.insert(s.Key, s)
-			pos = len(t.entries) - 1
+			p.found(len(t.entries) - 1)
 		} else {
 			t.entries[pos].set(s)
 		}
-		next = pos + 1
 	}
 	return nil
 }

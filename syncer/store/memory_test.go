@@ -237,22 +237,40 @@ func TestMemoryStatesInAnyOrder(t *testing.T) {
 		unknowns = append(unknowns, k, fmt.Sprintf("SKU-missing-%d", i))
 	}
 	rotated = append(slices.Clone(inOrder[150:]), inOrder[:150]...)
-	for name, keys := range map[string][]string{
+	orders := map[string][]string{
 		"in order": inOrder, "reversed": reversed, "with gaps": gaps,
 		"with unknown keys": unknowns, "rotated": rotated, "repeated": append(slices.Clone(all[:5]), all[:5]...),
-	} {
-		got, err := m.States(ctx, "products", keys)
-		if err != nil {
-			t.Fatal(err)
-		}
-		for i, s := range got {
-			fp, ok := want[keys[i]]
-			if s.Key != keys[i] || s.Found != ok || s.Fingerprint != fp {
-				t.Errorf("%s: States[%d] = %+v, want key %s found %v fingerprint %d", name, i, s, keys[i], ok, fp)
-				break
+	}
+	check := func(when string) {
+		t.Helper()
+		for name, keys := range orders {
+			got, err := m.States(ctx, "products", keys)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for i, s := range got {
+				fp, ok := want[keys[i]]
+				if s.Key != keys[i] || s.Found != ok || s.Fingerprint != fp {
+					t.Errorf("%s, %s: States[%d] = %+v, want key %s found %v fingerprint %d", when, name, i, s, keys[i], ok, fp)
+					break
+				}
 			}
 		}
 	}
+	check("after ordered writes")
+
+	// Replace every state, in an order unlike the one they were written in.
+	for round, keys := range [][]string{reversed, rotated, gaps} {
+		states := make([]store.ItemState, len(keys))
+		for i, k := range keys {
+			states[i] = store.ItemState{Key: k, Fingerprint: uint64(1000*(round+1) + i)}
+			want[k] = states[i].Fingerprint
+		}
+		if err := m.PutStates(ctx, "products", states); err != nil {
+			t.Fatal(err)
+		}
+	}
+	check("after unordered replaces")
 }
 
 // TestMemoryStatesConcurrentReadersAndWriters runs readers and writers of
