@@ -137,7 +137,8 @@ func (m *Memory) SetCursor(ctx context.Context, flow string, c kontor.Cursor) er
 //     usually read in the same order every run, so States and PutStates
 //     first try the entry after the last one they found: a compare on memory
 //     read in sequence, where a lookup in a million-entry map costs a cache
-//     and TLB miss or two. Out of order, they fall back to the index.
+//     and TLB miss or two. Out of order, they fall back to the index (see
+//     predictor).
 //   - Nothing in it holds a pointer but the index of long keys: keys live in
 //     byte chunks, short keys are map keys by value and times are stored as
 //     numbers. The garbage collector then never scans the states, which
@@ -251,7 +252,7 @@ func (e *stateEntry) set(s *ItemState) {
 	e.nsec = int32(s.UpdatedAt.Nanosecond())
 }
 
-// updatedAt returns the time set stored, in UTC; the zero time stays zero.
+// updatedAt returns the stored time in UTC; the zero time stays zero.
 func (e *stateEntry) updatedAt() time.Time {
 	return time.Unix(e.sec, int64(e.nsec)).UTC()
 }

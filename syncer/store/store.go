@@ -21,7 +21,6 @@ package store
 
 import (
 	"context"
-	"errors"
 	"time"
 
 	"github.com/kontor-dev/kontor"
@@ -30,6 +29,14 @@ import (
 // Store is the engine's durable state. All methods are safe for concurrent
 // use. Batch methods take and return slices aligned by index, so the engine
 // makes one call per batch, not per item.
+//
+// Rules every implementation keeps (the storetest suite checks them): an
+// empty flow, key, entity, source, event id or idempotency key is an error
+// matching kontor.ErrValidation and rejects the whole call; a limit of 0 or
+// less means no limit; zero times in records are stamped with the store's
+// clock; audit Seqs run 1, 2, 3, … without gaps even under concurrent
+// appends; dead letter IDs increase and are never reused; what a method
+// returns is a copy the caller may change.
 type Store interface {
 	// Cursor returns where flow's incremental read resumes; the zero
 	// Cursor when the flow never ran.
@@ -46,10 +53,12 @@ type Store interface {
 	// Links returns the links of the given entity keys (the SKU, the order
 	// number), aligned with keys; an unknown key has Found false.
 	Links(ctx context.Context, entity kontor.Entity, keys []string) ([]Link, error)
-	// LinkByRemote finds the link whose key on side is remoteKey.
+	// LinkByRemote finds the link whose key on side is remoteKey, or
+	// returns ErrNotFound.
 	LinkByRemote(ctx context.Context, entity kontor.Entity, side kontor.Side, remoteKey string) (Link, error)
 	// PutLinks creates or replaces links. An empty ERPKey or ShopKey keeps
-	// the one already stored.
+	// the one already stored; a remote key another link holds moves to this
+	// one, so LinkByRemote always has one answer.
 	PutLinks(ctx context.Context, links []Link) error
 
 	// AddInbox records an event unless one with the same source and ID,
@@ -58,7 +67,8 @@ type Store interface {
 	// counts. It is atomic: of two concurrent adds of one
 	// event, exactly one reports added.
 	AddInbox(ctx context.Context, ev InboxEvent) (added bool, err error)
-	// MarkInboxDone records that an event has been handled.
+	// MarkInboxDone records that an event has been handled; an event never
+	// added is ErrNotFound. A handled event still catches duplicates.
 	MarkInboxDone(ctx context.Context, source, id string) error
 	// PendingInbox returns up to limit events not yet handled, oldest first.
 	PendingInbox(ctx context.Context, limit int) ([]InboxEvent, error)
@@ -90,7 +100,7 @@ type Store interface {
 
 // ErrNotFound is returned when a looked-up record does not exist. It
 // matches kontor.ErrNotFound.
-var ErrNotFound = kontor.NewError(kontor.KindNotFound, "store", errors.New("not found"))
+var ErrNotFound = kontor.NewError(kontor.KindNotFound, "store", nil)
 
 // ItemState is what the engine last wrote of one item in one flow.
 type ItemState struct {
