@@ -298,7 +298,11 @@ func (r *run) assignIdempotencyKeys(ctx context.Context, items []*Item) ([]*Item
 // records, echo markers; failures were dead-lettered by the middleware.
 func (r *run) record(ctx context.Context, items []*Item, results []kontor.Result) error {
 	f, st := r.f, r.s.store
-	var states, echoes []store.ItemState
+	// With a flow writing back the other way, remember both what this flow
+	// wrote (its echo, when the target reports it) and what it read: a
+	// later change at the source back to a value this engine once wrote
+	// there is a real change, not an echo.
+	var states, echoes, seen []store.ItemState
 	var links []store.Link
 	for i, res := range results {
 		it := items[i]
@@ -324,6 +328,7 @@ func (r *run) record(ctx context.Context, items []*Item, results []kontor.Result
 		states = append(states, store.ItemState{Key: it.Key, Fingerprint: it.Fingerprint, Version: it.Meta.Version, UpdatedAt: it.Meta.UpdatedAt})
 		if f.echo {
 			echoes = append(echoes, store.ItemState{Key: it.Key, Fingerprint: it.Fingerprint})
+			seen = append(seen, store.ItemState{Key: it.Key, Fingerprint: it.sourceFP})
 		}
 		link := store.Link{Entity: f.entity, Key: it.Key, ERPKey: it.Meta.ERPKey, ShopKey: it.Meta.ShopKey}
 		if f.target == kontor.SideShop && res.Target.ShopKey != "" {
@@ -362,6 +367,9 @@ func (r *run) record(ctx context.Context, items []*Item, results []kontor.Result
 	}
 	if len(echoes) > 0 {
 		if err := st.PutStates(ctx, echoFlow(f.entity, f.target), echoes); err != nil {
+			return err
+		}
+		if err := st.PutStates(ctx, echoFlow(f.entity, f.sourceSide()), seen); err != nil {
 			return err
 		}
 	}

@@ -436,6 +436,16 @@ func TestEchoIsIgnored(t *testing.T) {
 	rep, err = s.Sync(ctx, "status-to-erp")
 	require.NoError(t, err)
 	assert.Equal(t, 1, rep.Writes())
+
+	// The shop then goes back to the very status the engine once wrote
+	// there: a change of the shop's, not an echo.
+	shop.status["1001"] = kontor.StatusUpdate{Meta: kontor.Meta{UpdatedAt: base.Add(2 * time.Hour)}, OrderNumber: "1001",
+		OrderStatus: kontor.OrderShipped, Source: kontor.SideERP, At: base}
+	rep, err = s.Sync(ctx, "status-to-erp")
+	require.NoError(t, err)
+	assert.Equal(t, 0, rep.Echoes)
+	assert.Equal(t, 1, rep.Writes())
+	assert.Empty(t, erp.status["1001"].PaymentStatus, "the ERP holds the shop's latest status")
 }
 
 func TestMissedEventsAreCounted(t *testing.T) {
