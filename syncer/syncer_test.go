@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -19,7 +20,12 @@ import (
 	"github.com/kontor-dev/kontor/syncer/store"
 )
 
-func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
+func TestMain(m *testing.M) {
+	if os.Getenv(crashChildEnv) != "" {
+		os.Exit(crashChild()) // this binary is the crash test's child
+	}
+	goleak.VerifyTestMain(m)
+}
 
 // testClock is a clock tests move by hand; sleeps return at once and are
 // recorded.

@@ -3,6 +3,9 @@
 //
 //	go run ./examples/quickstart
 //
+// The engine keeps its state in an SQLite file in a temporary directory;
+// -db names a file to keep, -postgres a PostgreSQL database instead.
+//
 // The ERP holds a catalog of a few hundred products with prices and stock.
 // The first pass publishes it to the shop. Three customers then order in
 // the shop; the orders reach the ERP in real time, through the shop's
@@ -12,10 +15,13 @@ package main
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"os"
+	"path/filepath"
 	"text/tabwriter"
+	"time"
 
 	"github.com/kontor-dev/kontor"
 	"github.com/kontor-dev/kontor/erp/memerp"
@@ -23,18 +29,69 @@ import (
 	"github.com/kontor-dev/kontor/shop/memshop"
 	"github.com/kontor-dev/kontor/syncer"
 	"github.com/kontor-dev/kontor/syncer/store"
+	"github.com/kontor-dev/kontor/syncer/store/postgres"
+	"github.com/kontor-dev/kontor/syncer/store/sqlite"
 )
 
 func main() {
 	products := flag.Int("products", 300, "products in the ERP's catalog")
+	dbPath := flag.String("db", "", "SQLite file for the engine's state (default: a temporary directory)")
+	dsn := flag.String("postgres", "", "PostgreSQL DSN for the engine's state, instead of SQLite")
 	flag.Parse()
-	if err := run(context.Background(), *products); err != nil {
+	ctx := context.Background()
+	st, closeStore, err := openStore(ctx, *dbPath, *dsn)
+	if err == nil {
+		err = run(ctx, st, *products)
+		if cerr := closeStore(); err == nil {
+			err = cerr
+		}
+	}
+	if err != nil {
 		fmt.Fprintln(os.Stderr, "quickstart:", err)
 		os.Exit(1)
 	}
 }
 
-func run(ctx context.Context, n int) error {
+// openStore opens the engine's durable state: PostgreSQL when a DSN is
+// given, else an SQLite file, in a temporary directory unless named.
+func openStore(ctx context.Context, path, dsn string) (store.Store, func() error, error) {
+	// The shop and the ERP live in memory, so the state must start empty
+	// too: state from an earlier run would describe systems that are gone.
+	if dsn != "" {
+		schema := fmt.Sprintf("kontor_quickstart_%d", time.Now().UnixNano())
+		st, err := postgres.Open(ctx, dsn, postgres.Schema(schema))
+		if err != nil {
+			return nil, nil, err
+		}
+		fmt.Println("State: PostgreSQL, schema", schema)
+		return st, func() error {
+			_, err := st.Pool().Exec(context.Background(), "DROP SCHEMA "+schema+" CASCADE")
+			st.Close()
+			return err
+		}, nil
+	}
+	cleanup := func() error { return nil }
+	if path == "" {
+		dir, err := os.MkdirTemp("", "kontor-quickstart-")
+		if err != nil {
+			return nil, nil, err
+		}
+		path = filepath.Join(dir, "kontor.db")
+		cleanup = func() error { return os.RemoveAll(dir) }
+	}
+	if _, err := os.Stat(path); err == nil {
+		return nil, nil, fmt.Errorf("%s exists; the quickstart's shop and ERP live in memory, so its state must start empty: name a new file", path)
+	}
+	st, err := sqlite.Open(ctx, path)
+	if err != nil {
+		_ = cleanup()
+		return nil, nil, err
+	}
+	fmt.Println("State: SQLite,", path)
+	return st, func() error { return errors.Join(st.Close(), cleanup()) }, nil
+}
+
+func run(ctx context.Context, st store.Store, n int) error {
 	erp, shop := memerp.New(), memshop.New()
 	for i := range n {
 		if _, err := erp.PutProduct(kontortest.SampleProduct(i)); err != nil {
@@ -48,7 +105,7 @@ func run(ctx context.Context, n int) error {
 		}
 	}
 
-	s := syncer.New(store.NewMemory())
+	s := syncer.New(st)
 	err := s.Add(
 		syncer.Products(erp, shop),
 		syncer.Prices(erp, shop),
