@@ -48,6 +48,12 @@ func (s *Syncer) Notify(ctx context.Context, flow string, ev Event) error {
 	}
 	if !added {
 		s.cfg.metrics.Count(f.name, "duplicates", 1)
+		if q := s.cfg.queue; q != nil && f.cfg.realtime {
+			// The first delivery may have been stored without its job being
+			// enqueued (the enqueue failed, the sender retried): enqueue
+			// again; a waiting request absorbs it.
+			return q.EnqueueEvents(ctx, f.name)
+		}
 		return nil
 	}
 	if ev.Key != "" {
@@ -55,11 +61,15 @@ func (s *Syncer) Notify(ctx context.Context, flow string, ev Event) error {
 		f.announced[ev.Key] = struct{}{}
 		f.mu.Unlock()
 	}
-	if f.cfg.realtime {
-		select {
-		case f.wake <- struct{}{}:
-		default: // already woken
-		}
+	if !f.cfg.realtime {
+		return nil
+	}
+	if q := s.cfg.queue; q != nil {
+		return q.EnqueueEvents(ctx, f.name)
+	}
+	select {
+	case f.wake <- struct{}{}:
+	default: // already woken
 	}
 	return nil
 }

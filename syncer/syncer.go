@@ -37,6 +37,7 @@ type config struct {
 	chunk      int
 	grace      time.Duration
 	newKey     func() string
+	queue      Queue
 }
 
 // Option configures a Syncer.
@@ -228,7 +229,8 @@ func (s *Syncer) SyncAll(ctx context.Context) ([]Report, error) {
 
 // Run keeps every flow in sync until ctx ends: each flow sweeps on its
 // schedule, real-time flows also when events arrive, and dead letters of
-// class mapping are replayed when new links appear. When ctx ends, Run
+// class mapping are replayed when new links appear. With WithQueue the
+// work runs as the queue's durable jobs; otherwise in this process. When ctx ends, Run
 // stops starting work, lets in-flight batches finish within the shutdown
 // grace, and returns nil; a flow's failure is logged and retried at its
 // next tick, not returned.
@@ -246,6 +248,9 @@ func (s *Syncer) Run(ctx context.Context) error {
 		s.running = false
 		s.mu.Unlock()
 	}()
+	if s.cfg.queue != nil {
+		return s.cfg.queue.Run(ctx, s)
+	}
 
 	// Work runs on a context that outlives ctx by the grace period, so a
 	// batch in flight when ctx ends is finished and recorded, not dropped.
@@ -286,6 +291,10 @@ func (s *Syncer) loop(ctx, work context.Context, f *flowState) {
 		case <-ctx.Done():
 			return
 		case <-timer.C:
+			// Events whose wake-up was lost are handled before the sweep.
+			if _, err := s.ProcessEvents(work, f.name); err != nil {
+				s.cfg.logger.Warn("syncer: events failed", "flow", f.name, "kind", kontor.KindOf(err).String(), "error", err)
+			}
 			if _, err := s.sweep(work, f, nil); err != nil {
 				s.cfg.logger.Warn("syncer: sweep failed", "flow", f.name, "kind", kontor.KindOf(err).String(), "error", err)
 			}

@@ -134,7 +134,8 @@ func SchemaName(t testing.TB) string {
 	if _, err := rand.Read(suffix[:]); err != nil {
 		t.Fatalf("pgtest: random schema suffix: %v", err)
 	}
-	name := "kt_" + identPart(t.Name(), 40) + "_" + hex.EncodeToString(suffix[:])
+	// At most 44 bytes: River, which shares the schema, takes at most 46.
+	name := "kt_" + identPart(t.Name(), 28) + "_" + hex.EncodeToString(suffix[:])
 	t.Cleanup(func() {
 		exec(t, dsn, "DROP SCHEMA IF EXISTS "+pgx.Identifier{name}.Sanitize()+" CASCADE")
 	})
