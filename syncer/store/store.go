@@ -241,3 +241,19 @@ type AuditFilter struct {
 	AfterSeq int64
 	Limit    int
 }
+
+// Transactor is a Store whose calls can share one transaction of its
+// database with a job queue on the same database, so "record the write and
+// enqueue the next step" commits as one. InTx begins a transaction and runs
+// fn with a context that carries it: every Store method called with that
+// context (or one derived from it) runs inside the transaction and sees its
+// uncommitted changes; tx is the raw transaction, for the queue's inserts.
+// When fn returns an error, or panics, nothing of it is committed.
+//
+// Calling the store with a context that does not carry the transaction
+// while fn runs may wait for the transaction to end (SQLite has a single
+// writer): inside fn, use fn's context.
+type Transactor[TTx any] interface {
+	Store
+	InTx(ctx context.Context, fn func(ctx context.Context, tx TTx) error) error
+}
