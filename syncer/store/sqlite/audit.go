@@ -34,8 +34,8 @@ func (s *Store) AppendAudit(ctx context.Context, recs []store.AuditRecord) error
 		return nil
 	}
 	now := nanos(s.stamp())
-	return s.write(ctx, "AppendAudit", func(tx *sql.Tx) error {
-		stmt, err := tx.PrepareContext(ctx, `INSERT INTO kontor_audit
+	return s.run(ctx, "AppendAudit", writeAll, func(q dbtx) error {
+		stmt, err := q.PrepareContext(ctx, `INSERT INTO kontor_audit
 			(flow, entity, key, target, op, fp_before, fp_after, outcome, error, at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
 		if err != nil {
 			return err
@@ -76,29 +76,32 @@ func (s *Store) Audit(ctx context.Context, f store.AuditFilter) ([]store.AuditRe
 	if limit <= 0 {
 		limit = -1
 	}
-	rows, err := s.r.QueryContext(ctx, `SELECT seq, flow, entity, key, target, op, fp_before, fp_after, outcome, error, at
-		FROM kontor_audit WHERE `+strings.Join(where, ` AND `)+` ORDER BY seq LIMIT ?`, append(args, limit)...)
-	if err != nil {
-		return nil, dbErr(ctx, "Audit", err)
-	}
-	defer rows.Close()
 	var out []store.AuditRecord
-	for rows.Next() {
-		var (
-			r                           store.AuditRecord
-			entity, target, op, outcome string
-			before, after               int64
-			at                          sql.NullInt64
-		)
-		if err := rows.Scan(&r.Seq, &r.Flow, &entity, &r.Key, &target, &op, &before, &after, &outcome, &r.Error, &at); err != nil {
-			return nil, dbErr(ctx, "Audit", err)
+	err := s.run(ctx, "Audit", reads, func(q dbtx) error {
+		rows, err := q.QueryContext(ctx, `SELECT seq, flow, entity, key, target, op, fp_before, fp_after, outcome, error, at
+			FROM kontor_audit WHERE `+strings.Join(where, ` AND `)+` ORDER BY seq LIMIT ?`, append(args, limit)...)
+		if err != nil {
+			return err
 		}
-		r.Entity, r.Target, r.Op, r.Outcome = kontor.Entity(entity), kontor.Side(target), store.Op(op), kontor.Outcome(outcome)
-		r.Before, r.After, r.At = u64Of(before), u64Of(after), timeOf(at)
-		out = append(out, r)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, dbErr(ctx, "Audit", err)
+		defer rows.Close()
+		for rows.Next() {
+			var (
+				r                           store.AuditRecord
+				entity, target, op, outcome string
+				before, after               int64
+				at                          sql.NullInt64
+			)
+			if err := rows.Scan(&r.Seq, &r.Flow, &entity, &r.Key, &target, &op, &before, &after, &outcome, &r.Error, &at); err != nil {
+				return err
+			}
+			r.Entity, r.Target, r.Op, r.Outcome = kontor.Entity(entity), kontor.Side(target), store.Op(op), kontor.Outcome(outcome)
+			r.Before, r.After, r.At = u64Of(before), u64Of(after), timeOf(at)
+			out = append(out, r)
+		}
+		return rows.Err()
+	})
+	if err != nil {
+		return nil, err
 	}
 	return out, nil
 }

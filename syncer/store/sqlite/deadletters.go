@@ -41,17 +41,19 @@ func (s *Store) AddDeadLetter(ctx context.Context, dl store.DeadLetter) (store.D
 		first = dl.LastFailed
 	}
 	var firstFailed int64
-	err := s.w.QueryRowContext(ctx, `INSERT INTO kontor_dead_letters
-		(flow, entity, key, class, kind, error, payload, attempts, mapping_version, first_failed, last_failed)
-		VALUES (?, ?, ?, ?, ?, ?, ?, max(1, ?), ?, ?, ?)
-		ON CONFLICT (flow, key) DO UPDATE SET entity = excluded.entity, class = excluded.class, kind = excluded.kind,
-			error = excluded.error, payload = excluded.payload, attempts = attempts + 1,
-			mapping_version = excluded.mapping_version, last_failed = excluded.last_failed
-		RETURNING id, attempts, first_failed`,
-		dl.Flow, string(dl.Entity), dl.Key, string(dl.Class), int64(dl.Kind), dl.Error, dl.Payload, dl.Attempts,
-		dl.MappingVersion, nanos(first), nanos(dl.LastFailed)).Scan(&dl.ID, &dl.Attempts, &firstFailed)
+	err := s.run(ctx, "AddDeadLetter", writeOne, func(q dbtx) error {
+		return q.QueryRowContext(ctx, `INSERT INTO kontor_dead_letters
+			(flow, entity, key, class, kind, error, payload, attempts, mapping_version, first_failed, last_failed)
+			VALUES (?, ?, ?, ?, ?, ?, ?, max(1, ?), ?, ?, ?)
+			ON CONFLICT (flow, key) DO UPDATE SET entity = excluded.entity, class = excluded.class, kind = excluded.kind,
+				error = excluded.error, payload = excluded.payload, attempts = attempts + 1,
+				mapping_version = excluded.mapping_version, last_failed = excluded.last_failed
+			RETURNING id, attempts, first_failed`,
+			dl.Flow, string(dl.Entity), dl.Key, string(dl.Class), int64(dl.Kind), dl.Error, dl.Payload, dl.Attempts,
+			dl.MappingVersion, nanos(first), nanos(dl.LastFailed)).Scan(&dl.ID, &dl.Attempts, &firstFailed)
+	})
 	if err != nil {
-		return store.DeadLetter{}, dbErr(ctx, "AddDeadLetter", err)
+		return store.DeadLetter{}, err
 	}
 	dl.FirstFailed = timeOf(sql.NullInt64{Int64: firstFailed, Valid: true})
 	dl.LastFailed = dl.LastFailed.UTC()
@@ -96,29 +98,32 @@ func (s *Store) DeadLetters(ctx context.Context, f store.DeadLetterFilter) ([]st
 		limit = -1
 	}
 	q += ` ORDER BY first_failed, id LIMIT ?`
-	rows, err := s.r.QueryContext(ctx, q, append(args, limit)...)
-	if err != nil {
-		return nil, dbErr(ctx, "DeadLetters", err)
-	}
-	defer rows.Close()
 	out := make([]store.DeadLetter, 0)
-	for rows.Next() {
-		var (
-			dl                      store.DeadLetter
-			entity, class           string
-			kind                    int64
-			firstFailed, lastFailed sql.NullInt64
-		)
-		if err := rows.Scan(&dl.ID, &dl.Flow, &entity, &dl.Key, &class, &kind, &dl.Error, &dl.Payload, &dl.Attempts,
-			&dl.MappingVersion, &firstFailed, &lastFailed); err != nil {
-			return nil, dbErr(ctx, "DeadLetters", err)
+	err := s.run(ctx, "DeadLetters", reads, func(db dbtx) error {
+		rows, err := db.QueryContext(ctx, q, append(args, limit)...)
+		if err != nil {
+			return err
 		}
-		dl.Entity, dl.Class, dl.Kind = kontor.Entity(entity), store.Class(class), kontor.Kind(kind)
-		dl.FirstFailed, dl.LastFailed = timeOf(firstFailed), timeOf(lastFailed)
-		out = append(out, dl)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, dbErr(ctx, "DeadLetters", err)
+		defer rows.Close()
+		for rows.Next() {
+			var (
+				dl                      store.DeadLetter
+				entity, class           string
+				kind                    int64
+				firstFailed, lastFailed sql.NullInt64
+			)
+			if err := rows.Scan(&dl.ID, &dl.Flow, &entity, &dl.Key, &class, &kind, &dl.Error, &dl.Payload, &dl.Attempts,
+				&dl.MappingVersion, &firstFailed, &lastFailed); err != nil {
+				return err
+			}
+			dl.Entity, dl.Class, dl.Kind = kontor.Entity(entity), store.Class(class), kontor.Kind(kind)
+			dl.FirstFailed, dl.LastFailed = timeOf(firstFailed), timeOf(lastFailed)
+			out = append(out, dl)
+		}
+		return rows.Err()
+	})
+	if err != nil {
+		return nil, err
 	}
 	return out, nil
 }
@@ -129,6 +134,8 @@ func (s *Store) DeleteDeadLetter(ctx context.Context, id int64) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	_, err := s.w.ExecContext(ctx, `DELETE FROM kontor_dead_letters WHERE id = ?`, id)
-	return dbErr(ctx, "DeleteDeadLetter", err)
+	return s.run(ctx, "DeleteDeadLetter", writeOne, func(q dbtx) error {
+		_, err := q.ExecContext(ctx, `DELETE FROM kontor_dead_letters WHERE id = ?`, id)
+		return err
+	})
 }

@@ -29,18 +29,20 @@ func (s *Store) AddInbox(ctx context.Context, ev store.InboxEvent) (bool, error)
 	if received == nil {
 		received = nanos(s.stamp())
 	}
-	res, err := s.w.ExecContext(ctx, `INSERT INTO kontor_inbox
-		(source, id, payload_hash, topic, entity, key, payload, received_at, done)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`,
-		ev.Source, ev.ID, u64Arg(ev.PayloadHash), ev.Topic, string(ev.Entity), ev.Key, ev.Payload, received, ev.Done)
-	if err != nil {
-		return false, dbErr(ctx, "AddInbox", err)
-	}
-	n, err := res.RowsAffected()
-	if err != nil {
-		return false, dbErr(ctx, "AddInbox", err)
-	}
-	return n == 1, nil
+	var added bool
+	err := s.run(ctx, "AddInbox", writeOne, func(q dbtx) error {
+		res, err := q.ExecContext(ctx, `INSERT INTO kontor_inbox
+			(source, id, payload_hash, topic, entity, key, payload, received_at, done)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`,
+			ev.Source, ev.ID, u64Arg(ev.PayloadHash), ev.Topic, string(ev.Entity), ev.Key, ev.Payload, received, ev.Done)
+		if err != nil {
+			return err
+		}
+		n, err := res.RowsAffected()
+		added = n == 1
+		return err
+	})
+	return added && err == nil, err
 }
 
 // MarkInboxDone implements store.Store. Marking an event twice is not an
@@ -49,18 +51,20 @@ func (s *Store) MarkInboxDone(ctx context.Context, source, id string) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	res, err := s.w.ExecContext(ctx, `UPDATE kontor_inbox SET done = 1 WHERE source = ? AND id = ?`, source, id)
-	if err != nil {
-		return dbErr(ctx, "MarkInboxDone", err)
-	}
-	n, err := res.RowsAffected()
-	if err != nil {
-		return dbErr(ctx, "MarkInboxDone", err)
-	}
-	if n == 0 {
-		return notFound("MarkInboxDone", "inbox event of "+source)
-	}
-	return nil
+	return s.run(ctx, "MarkInboxDone", writeOne, func(q dbtx) error {
+		res, err := q.ExecContext(ctx, `UPDATE kontor_inbox SET done = 1 WHERE source = ? AND id = ?`, source, id)
+		if err != nil {
+			return err
+		}
+		n, err := res.RowsAffected()
+		if err != nil {
+			return err
+		}
+		if n == 0 {
+			return notFound("MarkInboxDone", "inbox event of "+source)
+		}
+		return nil
+	})
 }
 
 // PendingInbox implements store.Store: oldest ReceivedAt first, ties in the
@@ -72,28 +76,31 @@ func (s *Store) PendingInbox(ctx context.Context, limit int) ([]store.InboxEvent
 	if limit <= 0 {
 		limit = -1 // SQLite: no limit
 	}
-	rows, err := s.r.QueryContext(ctx, `SELECT source, id, payload_hash, topic, entity, key, payload, received_at
-		FROM kontor_inbox WHERE done = 0 ORDER BY received_at, seq LIMIT ?`, limit)
-	if err != nil {
-		return nil, dbErr(ctx, "PendingInbox", err)
-	}
-	defer rows.Close()
 	out := make([]store.InboxEvent, 0)
-	for rows.Next() {
-		var (
-			ev       store.InboxEvent
-			hash     int64
-			entity   string
-			received sql.NullInt64
-		)
-		if err := rows.Scan(&ev.Source, &ev.ID, &hash, &ev.Topic, &entity, &ev.Key, &ev.Payload, &received); err != nil {
-			return nil, dbErr(ctx, "PendingInbox", err)
+	err := s.run(ctx, "PendingInbox", reads, func(q dbtx) error {
+		rows, err := q.QueryContext(ctx, `SELECT source, id, payload_hash, topic, entity, key, payload, received_at
+			FROM kontor_inbox WHERE done = 0 ORDER BY received_at, seq LIMIT ?`, limit)
+		if err != nil {
+			return err
 		}
-		ev.PayloadHash, ev.Entity, ev.ReceivedAt = u64Of(hash), kontor.Entity(entity), timeOf(received)
-		out = append(out, ev)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, dbErr(ctx, "PendingInbox", err)
+		defer rows.Close()
+		for rows.Next() {
+			var (
+				ev       store.InboxEvent
+				hash     int64
+				entity   string
+				received sql.NullInt64
+			)
+			if err := rows.Scan(&ev.Source, &ev.ID, &hash, &ev.Topic, &entity, &ev.Key, &ev.Payload, &received); err != nil {
+				return err
+			}
+			ev.PayloadHash, ev.Entity, ev.ReceivedAt = u64Of(hash), kontor.Entity(entity), timeOf(received)
+			out = append(out, ev)
+		}
+		return rows.Err()
+	})
+	if err != nil {
+		return nil, err
 	}
 	return out, nil
 }

@@ -22,27 +22,30 @@ func (s *Store) Links(ctx context.Context, entity kontor.Entity, keys []string) 
 	if len(keys) == 0 {
 		return out, nil
 	}
-	rows, err := s.r.QueryContext(ctx, `SELECT k.key, l.erp_key, l.shop_key, l.updated_at
-		FROM json_each(?1) AS k CROSS JOIN kontor_links AS l ON l.entity = ?2 AND l.key = k.value`,
-		jsonStrings(keys), string(entity))
-	if err != nil {
-		return nil, dbErr(ctx, "Links", err)
-	}
-	defer rows.Close()
-	for rows.Next() {
-		var (
-			i       int
-			l       store.Link
-			updated sql.NullInt64
-		)
-		if err := rows.Scan(&i, &l.ERPKey, &l.ShopKey, &updated); err != nil {
-			return nil, dbErr(ctx, "Links", err)
+	err := s.run(ctx, "Links", reads, func(q dbtx) error {
+		rows, err := q.QueryContext(ctx, `SELECT k.key, l.erp_key, l.shop_key, l.updated_at
+			FROM json_each(?1) AS k CROSS JOIN kontor_links AS l ON l.entity = ?2 AND l.key = k.value`,
+			jsonStrings(keys), string(entity))
+		if err != nil {
+			return err
 		}
-		l.Entity, l.Key, l.Found, l.UpdatedAt = entity, keys[i], true, timeOf(updated)
-		out[i] = l
-	}
-	if err := rows.Err(); err != nil {
-		return nil, dbErr(ctx, "Links", err)
+		defer rows.Close()
+		for rows.Next() {
+			var (
+				i       int
+				l       store.Link
+				updated sql.NullInt64
+			)
+			if err := rows.Scan(&i, &l.ERPKey, &l.ShopKey, &updated); err != nil {
+				return err
+			}
+			l.Entity, l.Key, l.Found, l.UpdatedAt = entity, keys[i], true, timeOf(updated)
+			out[i] = l
+		}
+		return rows.Err()
+	})
+	if err != nil {
+		return nil, err
 	}
 	return out, nil
 }
@@ -66,16 +69,19 @@ func (s *Store) LinkByRemote(ctx context.Context, entity kontor.Entity, side kon
 		return store.Link{}, missing
 	}
 	l := store.Link{Entity: entity, Found: true}
-	var updated sql.NullInt64
-	err := s.r.QueryRowContext(ctx, `SELECT key, erp_key, shop_key, updated_at FROM kontor_links
-		WHERE entity = ? AND `+column+` = ?`, string(entity), remoteKey).Scan(&l.Key, &l.ERPKey, &l.ShopKey, &updated)
-	switch {
-	case errors.Is(err, sql.ErrNoRows):
-		return store.Link{}, missing
-	case err != nil:
-		return store.Link{}, dbErr(ctx, "LinkByRemote", err)
+	err := s.run(ctx, "LinkByRemote", reads, func(q dbtx) error {
+		var updated sql.NullInt64
+		err := q.QueryRowContext(ctx, `SELECT key, erp_key, shop_key, updated_at FROM kontor_links
+			WHERE entity = ? AND `+column+` = ?`, string(entity), remoteKey).Scan(&l.Key, &l.ERPKey, &l.ShopKey, &updated)
+		if errors.Is(err, sql.ErrNoRows) {
+			return missing
+		}
+		l.UpdatedAt = timeOf(updated)
+		return err
+	})
+	if err != nil {
+		return store.Link{}, err
 	}
-	l.UpdatedAt = timeOf(updated)
 	return l, nil
 }
 
@@ -103,7 +109,7 @@ func (s *Store) PutLinks(ctx context.Context, links []store.Link) error {
 		return nil
 	}
 	now := nanos(s.stamp())
-	return s.write(ctx, "PutLinks", func(tx *sql.Tx) error {
+	return s.run(ctx, "PutLinks", writeAll, func(q dbtx) error {
 		for _, l := range links {
 			updated := now
 			if !l.UpdatedAt.IsZero() {
@@ -112,18 +118,18 @@ func (s *Store) PutLinks(ctx context.Context, links []store.Link) error {
 			// The remote keys move first: the unique indexes allow one
 			// holder at any time.
 			if l.ERPKey != "" {
-				if _, err := tx.ExecContext(ctx, `UPDATE kontor_links SET erp_key = '', updated_at = ?
+				if _, err := q.ExecContext(ctx, `UPDATE kontor_links SET erp_key = '', updated_at = ?
 					WHERE entity = ? AND erp_key = ? AND key <> ?`, updated, string(l.Entity), l.ERPKey, l.Key); err != nil {
 					return err
 				}
 			}
 			if l.ShopKey != "" {
-				if _, err := tx.ExecContext(ctx, `UPDATE kontor_links SET shop_key = '', updated_at = ?
+				if _, err := q.ExecContext(ctx, `UPDATE kontor_links SET shop_key = '', updated_at = ?
 					WHERE entity = ? AND shop_key = ? AND key <> ?`, updated, string(l.Entity), l.ShopKey, l.Key); err != nil {
 					return err
 				}
 			}
-			if _, err := tx.ExecContext(ctx, `INSERT INTO kontor_links (entity, key, erp_key, shop_key, updated_at)
+			if _, err := q.ExecContext(ctx, `INSERT INTO kontor_links (entity, key, erp_key, shop_key, updated_at)
 				VALUES (?1, ?2, ?3, ?4, ?5)
 				ON CONFLICT (entity, key) DO UPDATE SET
 					erp_key = CASE WHEN ?3 = '' THEN erp_key ELSE ?3 END,

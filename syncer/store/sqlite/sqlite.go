@@ -44,6 +44,18 @@
 // operation and match ErrReadOnly, ErrFull or ErrCorrupt when they are one
 // of those, and the underlying *sqlite.Error stays reachable with
 // errors.As.
+//
+// # Transactions
+//
+// Store is a store.Transactor: InTx runs a function in one transaction on
+// the writer, and every method called with its context joins it, each call
+// in a savepoint of its own, so a failed call takes back only itself. A job
+// queue that keeps its tables in the same file (see DB) inserts through
+// the same *sql.Tx, so "record the write and enqueue the next step" commits
+// as one. One limit is SQLite's: a full disk, or a write interrupted by its
+// context, rolls back the whole transaction, not only the failed statement;
+// the call then fails with ErrTxAborted, and so does the rest of the
+// transaction.
 package sqlite
 
 import (
@@ -246,9 +258,10 @@ func dsns(path string, readOnly bool) (writer, reader string) {
 // for a job queue that keeps its tables in the same file, so its writes
 // queue behind the store's instead of contending for the file's lock.
 // Transactions on it begin IMMEDIATE. A ReadOnly store's DB is read-only
-// too. Do not close it, and do not call the
-// store while holding a transaction or a connection of it: the store waits
-// for that one connection, and the call never returns.
+// too. Do not close it, and do not call the store while holding a
+// transaction or a connection of it: the store waits for that one
+// connection, and the call never returns. For a transaction that holds
+// both the queue's writes and the store's, use InTx.
 func (s *Store) DB() *sql.DB { return s.w }
 
 // Close closes the store's connections, checkpointing the write-ahead log
@@ -300,18 +313,4 @@ func dbErr(ctx context.Context, op string, err error) error {
 		err = fmt.Errorf("%w (%w)", cerr, err)
 	}
 	return fmt.Errorf("sqlite store %s: %w", op, classify(err))
-}
-
-// write runs fn in one IMMEDIATE transaction on the writer and commits it;
-// on any error nothing of it is stored.
-func (s *Store) write(ctx context.Context, op string, fn func(tx *sql.Tx) error) error {
-	tx, err := s.w.BeginTx(ctx, nil)
-	if err != nil {
-		return dbErr(ctx, op, err)
-	}
-	if err := fn(tx); err != nil {
-		_ = tx.Rollback() // the error that matters is fn's
-		return dbErr(ctx, op, err)
-	}
-	return dbErr(ctx, op, tx.Commit())
 }

@@ -16,15 +16,22 @@ func (s *Store) Cursor(ctx context.Context, flow string) (kontor.Cursor, error) 
 		return kontor.Cursor{}, err
 	}
 	var c kontor.Cursor
-	var since sql.NullInt64
-	err := s.r.QueryRowContext(ctx, `SELECT since, token FROM kontor_cursors WHERE flow = ?`, flow).Scan(&since, &c.Token)
-	switch {
-	case errors.Is(err, sql.ErrNoRows):
-		return kontor.Cursor{}, nil
-	case err != nil:
-		return kontor.Cursor{}, dbErr(ctx, "Cursor", err)
+	err := s.run(ctx, "Cursor", reads, func(q dbtx) error {
+		var since sql.NullInt64
+		err := q.QueryRowContext(ctx, `SELECT since, token FROM kontor_cursors WHERE flow = ?`, flow).Scan(&since, &c.Token)
+		switch {
+		case errors.Is(err, sql.ErrNoRows):
+			c = kontor.Cursor{}
+			return nil
+		case err != nil:
+			return err
+		}
+		c.Since = timeOf(since)
+		return nil
+	})
+	if err != nil {
+		return kontor.Cursor{}, err
 	}
-	c.Since = timeOf(since)
 	return c, nil
 }
 
@@ -40,9 +47,11 @@ func (s *Store) SetCursor(ctx context.Context, flow string, c kontor.Cursor) err
 	if !ok {
 		return badTime("SetCursor", "Since", c.Since)
 	}
-	_, err := s.w.ExecContext(ctx, `INSERT INTO kontor_cursors (flow, since, token) VALUES (?, ?, ?)
-		ON CONFLICT (flow) DO UPDATE SET since = excluded.since, token = excluded.token`, flow, since, c.Token)
-	return dbErr(ctx, "SetCursor", err)
+	return s.run(ctx, "SetCursor", writeOne, func(q dbtx) error {
+		_, err := q.ExecContext(ctx, `INSERT INTO kontor_cursors (flow, since, token) VALUES (?, ?, ?)
+			ON CONFLICT (flow) DO UPDATE SET since = excluded.since, token = excluded.token`, flow, since, c.Token)
+		return err
+	})
 }
 
 // statesQuery looks a batch of keys up in one statement: json_each yields
@@ -64,28 +73,31 @@ func (s *Store) States(ctx context.Context, flow string, keys []string) ([]store
 	if len(keys) == 0 {
 		return out, nil
 	}
-	rows, err := s.r.QueryContext(ctx, statesQuery, jsonStrings(keys), flow)
-	if err != nil {
-		return nil, dbErr(ctx, "States", err)
-	}
-	defer rows.Close()
-	var (
-		i           int
-		fp, version int64
-		updated     sql.NullInt64
-	)
-	for rows.Next() {
-		if err := rows.Scan(&i, &fp, &version, &updated); err != nil {
-			return nil, dbErr(ctx, "States", err)
+	err := s.run(ctx, "States", reads, func(q dbtx) error {
+		rows, err := q.QueryContext(ctx, statesQuery, jsonStrings(keys), flow)
+		if err != nil {
+			return err
 		}
-		st := &out[i]
-		st.Found = true
-		st.Fingerprint = u64Of(fp)
-		st.Version = version
-		st.UpdatedAt = timeOf(updated)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, dbErr(ctx, "States", err)
+		defer rows.Close()
+		var (
+			i           int
+			fp, version int64
+			updated     sql.NullInt64
+		)
+		for rows.Next() {
+			if err := rows.Scan(&i, &fp, &version, &updated); err != nil {
+				return err
+			}
+			st := &out[i]
+			st.Found = true
+			st.Fingerprint = u64Of(fp)
+			st.Version = version
+			st.UpdatedAt = timeOf(updated)
+		}
+		return rows.Err()
+	})
+	if err != nil {
+		return nil, err
 	}
 	return out, nil
 }
@@ -111,8 +123,8 @@ func (s *Store) PutStates(ctx context.Context, flow string, states []store.ItemS
 	if len(states) == 0 {
 		return nil
 	}
-	return s.write(ctx, "PutStates", func(tx *sql.Tx) error {
-		stmt, err := tx.PrepareContext(ctx, `INSERT INTO kontor_item_states (flow, key, fingerprint, version, updated_at)
+	return s.run(ctx, "PutStates", writeAll, func(q dbtx) error {
+		stmt, err := q.PrepareContext(ctx, `INSERT INTO kontor_item_states (flow, key, fingerprint, version, updated_at)
 			VALUES (?, ?, ?, ?, ?)
 			ON CONFLICT (flow, key) DO UPDATE SET fingerprint = excluded.fingerprint,
 				version = excluded.version, updated_at = excluded.updated_at`)

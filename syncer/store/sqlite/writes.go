@@ -26,8 +26,8 @@ func (s *Store) BeginWrite(ctx context.Context, flow, key string, fingerprint ui
 	}
 	now := nanos(s.stamp())
 	r := store.WriteRecord{Flow: flow, Key: key, Fingerprint: fingerprint}
-	err := s.write(ctx, "BeginWrite", func(tx *sql.Tx) error {
-		if _, err := tx.ExecContext(ctx, `INSERT INTO kontor_write_records
+	err := s.run(ctx, "BeginWrite", writeAll, func(q dbtx) error {
+		if _, err := q.ExecContext(ctx, `INSERT INTO kontor_write_records
 			(flow, key, fingerprint, idempotency_key, state, target_erp_key, target_shop_key, target_version, created_at, updated_at)
 			VALUES (?, ?, ?, ?, ?, '', '', 0, ?, ?) ON CONFLICT DO NOTHING`,
 			flow, key, u64Arg(fingerprint), idempotencyKey, string(store.WritePending), now, now); err != nil {
@@ -38,7 +38,7 @@ func (s *Store) BeginWrite(ctx context.Context, flow, key string, fingerprint ui
 			targetUpdated    sql.NullInt64
 			created, updated sql.NullInt64
 		)
-		if err := tx.QueryRowContext(ctx, `SELECT idempotency_key, state, target_erp_key, target_shop_key, target_version,
+		if err := q.QueryRowContext(ctx, `SELECT idempotency_key, state, target_erp_key, target_shop_key, target_version,
 			target_updated_at, created_at, updated_at FROM kontor_write_records WHERE flow = ? AND key = ? AND fingerprint = ?`,
 			flow, key, u64Arg(fingerprint)).Scan(&r.IdempotencyKey, &state, &r.Target.ERPKey, &r.Target.ShopKey,
 			&r.Target.Version, &targetUpdated, &created, &updated); err != nil {
@@ -69,19 +69,22 @@ func (s *Store) FinishWrite(ctx context.Context, flow, key string, fingerprint u
 	if !ok {
 		return badTime("FinishWrite", "target.UpdatedAt", target.UpdatedAt)
 	}
-	res, err := s.w.ExecContext(ctx, `UPDATE kontor_write_records SET state = ?, target_erp_key = ?, target_shop_key = ?,
-		target_version = ?, target_updated_at = ?, updated_at = ? WHERE flow = ? AND key = ? AND fingerprint = ?`,
-		string(state), target.ERPKey, target.ShopKey, target.Version, targetUpdated, nanos(s.stamp()),
-		flow, key, u64Arg(fingerprint))
-	if err != nil {
-		return dbErr(ctx, "FinishWrite", err)
-	}
-	n, err := res.RowsAffected()
-	if err != nil {
-		return dbErr(ctx, "FinishWrite", err)
-	}
-	if n == 0 {
-		return notFound("FinishWrite", fmt.Sprintf("write record of flow %s, fingerprint %016x", flow, fingerprint))
-	}
-	return nil
+	now := nanos(s.stamp())
+	return s.run(ctx, "FinishWrite", writeOne, func(q dbtx) error {
+		res, err := q.ExecContext(ctx, `UPDATE kontor_write_records SET state = ?, target_erp_key = ?, target_shop_key = ?,
+			target_version = ?, target_updated_at = ?, updated_at = ? WHERE flow = ? AND key = ? AND fingerprint = ?`,
+			string(state), target.ERPKey, target.ShopKey, target.Version, targetUpdated, now,
+			flow, key, u64Arg(fingerprint))
+		if err != nil {
+			return err
+		}
+		n, err := res.RowsAffected()
+		if err != nil {
+			return err
+		}
+		if n == 0 {
+			return notFound("FinishWrite", fmt.Sprintf("write record of flow %s, fingerprint %016x", flow, fingerprint))
+		}
+		return nil
+	})
 }
