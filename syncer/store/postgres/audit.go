@@ -29,11 +29,15 @@ FROM c, unnest($2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::i
 
 // AppendAudit implements store.Store in one statement: the records of one
 // call get consecutive Seqs, all are stored or none, any Seq given is
-// ignored, and a zero At is stamped.
+// ignored, and a zero At is stamped. Inside InTx it runs in a savepoint,
+// so a failed append leaves the transaction usable, and its Seqs are
+// taken if the transaction commits and given back if it rolls back.
 func (s *Store) AppendAudit(ctx context.Context, recs []store.AuditRecord) error {
-	if err := ctx.Err(); err != nil {
+	q, release, err := s.exec(ctx)
+	if err != nil {
 		return err
 	}
+	defer release()
 	for i := range recs {
 		r := &recs[i]
 		switch {
@@ -70,7 +74,11 @@ func (s *Store) AppendAudit(ctx context.Context, recs []store.AuditRecord) error
 		}
 		ats[i] = ts(at)
 	}
-	if _, err := s.pool.Exec(ctx, s.sql.appendAudit, int64(n), flows, entities, keys, targets, ops, befores, afters, outcomes, errs, ats); err != nil {
+	err = s.atomic(ctx, q, true, func(q executor) error {
+		_, err := q.Exec(ctx, s.sql.appendAudit, int64(n), flows, entities, keys, targets, ops, befores, afters, outcomes, errs, ats)
+		return err
+	})
+	if err != nil {
 		return dbError(ctx, "AppendAudit", err)
 	}
 	return nil
@@ -79,9 +87,11 @@ func (s *Store) AppendAudit(ctx context.Context, recs []store.AuditRecord) error
 // Audit implements store.Store in one query, in Seq order. A Limit of 0 or
 // less returns all matches.
 func (s *Store) Audit(ctx context.Context, f store.AuditFilter) ([]store.AuditRecord, error) {
-	if err := ctx.Err(); err != nil {
+	q, release, err := s.exec(ctx)
+	if err != nil {
 		return nil, err
 	}
+	defer release()
 	if !storable(f.Flow) || !storable(f.Key) {
 		return nil, nil // no stored record holds such text
 	}
@@ -99,7 +109,7 @@ func (s *Store) Audit(ctx context.Context, f store.AuditFilter) ([]store.AuditRe
 		w.add("at >= %s", f.Since)
 	}
 	query := s.sql.audit + w.String() + " ORDER BY seq" + w.limit(f.Limit)
-	rows, err := s.pool.Query(ctx, query, w.args...)
+	rows, err := q.Query(ctx, query, w.args...)
 	if err != nil {
 		return nil, dbError(ctx, "Audit", err)
 	}

@@ -39,9 +39,11 @@ FROM {s}.kontor_dead_letters`
 // LastFailed is stamped, and a new dead letter's zero FirstFailed is its
 // LastFailed. The times returned are those stored, to the microsecond.
 func (s *Store) AddDeadLetter(ctx context.Context, dl store.DeadLetter) (store.DeadLetter, error) {
-	if err := ctx.Err(); err != nil {
+	q, release, err := s.exec(ctx)
+	if err != nil {
 		return store.DeadLetter{}, err
 	}
+	defer release()
 	switch {
 	case dl.Flow == "":
 		return store.DeadLetter{}, invalid("AddDeadLetter", "Flow: empty")
@@ -68,7 +70,7 @@ func (s *Store) AddDeadLetter(ctx context.Context, dl store.DeadLetter) (store.D
 		attempts        int64
 		firstAt, lastAt pgtype.Timestamptz
 	)
-	err := s.pool.QueryRow(ctx, s.sql.addDeadLetter, dl.Flow, dl.Key, string(dl.Entity), string(dl.Class), int16(dl.Kind),
+	err = q.QueryRow(ctx, s.sql.addDeadLetter, dl.Flow, dl.Key, string(dl.Entity), string(dl.Class), int16(dl.Kind),
 		dl.Error, dl.Payload, int64(max(1, dl.Attempts)), dl.MappingVersion, first, dl.LastFailed,
 	).Scan(&dl.ID, &attempts, &firstAt, &lastAt)
 	if err != nil {
@@ -81,9 +83,11 @@ func (s *Store) AddDeadLetter(ctx context.Context, dl store.DeadLetter) (store.D
 // DeadLetters implements store.Store in one query: oldest FirstFailed
 // first, ties by ID.
 func (s *Store) DeadLetters(ctx context.Context, f store.DeadLetterFilter) ([]store.DeadLetter, error) {
-	if err := ctx.Err(); err != nil {
+	q, release, err := s.exec(ctx)
+	if err != nil {
 		return nil, err
 	}
+	defer release()
 	if !storable(f.Flow) || !storable(string(f.Class)) || !storable(f.Key) {
 		return nil, nil // no stored dead letter holds such text
 	}
@@ -104,7 +108,7 @@ func (s *Store) DeadLetters(ctx context.Context, f store.DeadLetterFilter) ([]st
 		w.add("last_failed >= %s", f.Since)
 	}
 	query := s.sql.deadLetters + w.String() + " ORDER BY first_failed, id" + w.limit(f.Limit)
-	rows, err := s.pool.Query(ctx, query, w.args...)
+	rows, err := q.Query(ctx, query, w.args...)
 	if err != nil {
 		return nil, dbError(ctx, "DeadLetters", err)
 	}
@@ -135,10 +139,12 @@ func (s *Store) DeadLetters(ctx context.Context, f store.DeadLetterFilter) ([]st
 // DeleteDeadLetter implements store.Store. Deleting an unknown ID is not
 // an error. The ID is never drawn again.
 func (s *Store) DeleteDeadLetter(ctx context.Context, id int64) error {
-	if err := ctx.Err(); err != nil {
+	q, release, err := s.exec(ctx)
+	if err != nil {
 		return err
 	}
-	if _, err := s.pool.Exec(ctx, s.sql.deleteDeadLetter, id); err != nil {
+	defer release()
+	if _, err := q.Exec(ctx, s.sql.deleteDeadLetter, id); err != nil {
 		return dbError(ctx, "DeleteDeadLetter", err)
 	}
 	return nil

@@ -40,7 +40,8 @@
 //   - BeginWrite inserts the record or, when another caller got there
 //     first, reads theirs: every caller gets the first idempotency key.
 //   - Audit Seqs come from a counter row that each append updates in its
-//     own statement. The row stays locked until the append commits, so
+//     own statement. The row stays locked until the append commits (inside
+//     InTx, until its transaction does), so
 //     Seqs run 1, 2, 3, … without gaps and commit in order: a reader
 //     following AfterSeq never skips a record that commits later.
 //   - Dead letter IDs come from an identity sequence: increasing, never
@@ -52,6 +53,36 @@
 //     the result. Partial unique indexes on (entity, erp_key) and (entity,
 //     shop_key) where the key is not empty guard that a remote key belongs
 //     to one link.
+//
+// # Transactions
+//
+// Store is a store.Transactor[pgx.Tx]: InTx runs a function in one read
+// committed transaction, and every method called with the function's
+// context runs in it, so "record the write and enqueue the next step"
+// commits as one; the function gets the pgx.Tx for the queue's inserts.
+//
+//	err := st.InTx(ctx, func(ctx context.Context, tx pgx.Tx) error {
+//		if err := st.FinishWrite(ctx, flow, key, fp, store.WriteDone, target); err != nil {
+//			return err
+//		}
+//		_, err := tx.Exec(ctx, "INSERT INTO jobs ...")
+//		return err
+//	})
+//
+// PutLinks, which runs several statements, and AppendAudit run in a
+// savepoint of the transaction: when one fails it takes back its own work
+// and the transaction goes on. The other methods are one statement each;
+// one that fails in the database aborts the transaction, as in any
+// PostgreSQL transaction. A nested InTx joins the transaction in a
+// savepoint of its own. Calls with the function's context take turns on
+// the transaction's connection, so they may come from several goroutines.
+//
+// The locks that keep the rules across processes are held until the
+// transaction ends: PutLinks' advisory locks, the audit counter row and
+// the rows a write touched. Other callers wait for them meanwhile, so keep
+// transactions short. A rollback takes back the audit Seqs the
+// transaction drew, so Seqs stay gapless; dead letter IDs it drew are not
+// given back.
 //
 // # Times
 //

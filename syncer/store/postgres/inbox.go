@@ -31,9 +31,11 @@ LIMIT $1`
 // one event, in any process, exactly one inserts it. ReceivedAt is stamped
 // when zero.
 func (s *Store) AddInbox(ctx context.Context, ev store.InboxEvent) (bool, error) {
-	if err := ctx.Err(); err != nil {
+	q, release, err := s.exec(ctx)
+	if err != nil {
 		return false, err
 	}
+	defer release()
 	switch {
 	case ev.Source == "":
 		return false, invalid("AddInbox", "Source: empty")
@@ -50,7 +52,7 @@ func (s *Store) AddInbox(ctx context.Context, ev store.InboxEvent) (bool, error)
 	if ev.ReceivedAt.IsZero() {
 		ev.ReceivedAt = s.stamp()
 	}
-	tag, err := s.pool.Exec(ctx, s.sql.addInbox, ev.Source, ev.ID, int64(ev.PayloadHash), ev.Topic,
+	tag, err := q.Exec(ctx, s.sql.addInbox, ev.Source, ev.ID, int64(ev.PayloadHash), ev.Topic,
 		string(ev.Entity), ev.Key, ev.Payload, ev.ReceivedAt, ev.Done)
 	if err != nil {
 		return false, dbError(ctx, "AddInbox", err)
@@ -61,14 +63,16 @@ func (s *Store) AddInbox(ctx context.Context, ev store.InboxEvent) (bool, error)
 // MarkInboxDone implements store.Store. Marking an event twice is not an
 // error; an event never added is store.ErrNotFound.
 func (s *Store) MarkInboxDone(ctx context.Context, source, id string) error {
-	if err := ctx.Err(); err != nil {
+	q, release, err := s.exec(ctx)
+	if err != nil {
 		return err
 	}
+	defer release()
 	missing := notFound("MarkInboxDone", "inbox event of "+source)
 	if !storable(source) || !storable(id) {
 		return missing
 	}
-	tag, err := s.pool.Exec(ctx, s.sql.markInboxDone, source, id)
+	tag, err := q.Exec(ctx, s.sql.markInboxDone, source, id)
 	if err != nil {
 		return dbError(ctx, "MarkInboxDone", err)
 	}
@@ -81,15 +85,17 @@ func (s *Store) MarkInboxDone(ctx context.Context, source, id string) error {
 // PendingInbox implements store.Store: oldest ReceivedAt first, ties in
 // the order added. A limit of 0 or less returns all pending events.
 func (s *Store) PendingInbox(ctx context.Context, limit int) ([]store.InboxEvent, error) {
-	if err := ctx.Err(); err != nil {
+	q, release, err := s.exec(ctx)
+	if err != nil {
 		return nil, err
 	}
+	defer release()
 	var lim *int64
 	if limit > 0 {
 		l := int64(limit)
 		lim = &l
 	}
-	rows, err := s.pool.Query(ctx, s.sql.pendingInbox, lim)
+	rows, err := q.Query(ctx, s.sql.pendingInbox, lim)
 	if err != nil {
 		return nil, dbError(ctx, "PendingInbox", err)
 	}

@@ -64,9 +64,11 @@ const linkLockClass = 0x4B4C4E4B // "KLNK"
 
 // Links implements store.Store in one query.
 func (s *Store) Links(ctx context.Context, entity kontor.Entity, keys []string) ([]store.Link, error) {
-	if err := ctx.Err(); err != nil {
+	q, release, err := s.exec(ctx)
+	if err != nil {
 		return nil, err
 	}
+	defer release()
 	out := make([]store.Link, len(keys))
 	for i, k := range keys {
 		out[i] = store.Link{Entity: entity, Key: k}
@@ -78,7 +80,7 @@ func (s *Store) Links(ctx context.Context, entity kontor.Entity, keys []string) 
 	if !allStorable(keys) {
 		query, pos = storableKeys(keys)
 	}
-	rows, err := s.pool.Query(ctx, s.sql.links, string(entity), query)
+	rows, err := q.Query(ctx, s.sql.links, string(entity), query)
 	if err != nil {
 		return nil, dbError(ctx, "Links", err)
 	}
@@ -110,9 +112,11 @@ func (s *Store) Links(ctx context.Context, entity kontor.Entity, keys []string) 
 
 // LinkByRemote implements store.Store. An empty remoteKey is never found.
 func (s *Store) LinkByRemote(ctx context.Context, entity kontor.Entity, side kontor.Side, remoteKey string) (store.Link, error) {
-	if err := ctx.Err(); err != nil {
+	q, release, err := s.exec(ctx)
+	if err != nil {
 		return store.Link{}, err
 	}
+	defer release()
 	query := s.sql.linkByERP
 	switch side {
 	case kontor.SideERP:
@@ -127,7 +131,7 @@ func (s *Store) LinkByRemote(ctx context.Context, entity kontor.Entity, side kon
 	}
 	l := store.Link{Entity: entity, Found: true}
 	var at pgtype.Timestamptz
-	err := s.pool.QueryRow(ctx, query, string(entity), remoteKey).Scan(&l.Key, &l.ERPKey, &l.ShopKey, &at)
+	err = q.QueryRow(ctx, query, string(entity), remoteKey).Scan(&l.Key, &l.ERPKey, &l.ShopKey, &at)
 	switch {
 	case errors.Is(err, pgx.ErrNoRows):
 		return store.Link{}, missing
@@ -166,11 +170,14 @@ type linkView struct {
 // another link of the entity holds moves to this one, which stamps the
 // other. It runs in one transaction that holds an advisory lock per entity
 // of the batch, so concurrent PutLinks, in any process, apply one after
-// the other. UpdatedAt is stamped when zero.
+// the other. Inside InTx it runs in a savepoint of InTx's transaction,
+// which holds the locks until it ends. UpdatedAt is stamped when zero.
 func (s *Store) PutLinks(ctx context.Context, links []store.Link) error {
-	if err := ctx.Err(); err != nil {
+	q, release, err := s.exec(ctx)
+	if err != nil {
 		return err
 	}
+	defer release()
 	if err := checkLinks(links); err != nil {
 		return err
 	}
@@ -178,22 +185,17 @@ func (s *Store) PutLinks(ctx context.Context, links []store.Link) error {
 		return nil
 	}
 	now := s.stamp()
-	tx, err := s.pool.Begin(ctx)
+	err = s.atomic(ctx, q, false, func(tx executor) error {
+		view, err := s.loadLinks(ctx, tx, links)
+		if err != nil {
+			return err
+		}
+		for _, l := range links {
+			view.apply(l, now)
+		}
+		return s.writeLinks(ctx, tx, view)
+	})
 	if err != nil {
-		return dbError(ctx, "PutLinks", err)
-	}
-	defer tx.Rollback(ctx) //nolint:errcheck // a no-op after Commit
-	view, err := s.loadLinks(ctx, tx, links)
-	if err != nil {
-		return dbError(ctx, "PutLinks", err)
-	}
-	for _, l := range links {
-		view.apply(l, now)
-	}
-	if err := s.writeLinks(ctx, tx, view); err != nil {
-		return dbError(ctx, "PutLinks", err)
-	}
-	if err := tx.Commit(ctx); err != nil {
 		return dbError(ctx, "PutLinks", err)
 	}
 	return nil
@@ -221,7 +223,7 @@ func checkLinks(links []store.Link) error {
 
 // loadLinks locks the batch's entities, in order, and reads the links the
 // batch can touch.
-func (s *Store) loadLinks(ctx context.Context, tx pgx.Tx, links []store.Link) (*linkView, error) {
+func (s *Store) loadLinks(ctx context.Context, tx executor, links []store.Link) (*linkView, error) {
 	var entities []string
 	var keyE, keys, erpE, erps, shopE, shops []string
 	for _, l := range links {
@@ -318,7 +320,7 @@ func (v *linkView) move(index map[remoteID]string, id linkID, oldRemote, newRemo
 
 // writeLinks stores the view's changed links: first it empties the remote
 // keys stored links give up, then it upserts the links, in one round trip.
-func (s *Store) writeLinks(ctx context.Context, tx pgx.Tx, v *linkView) error {
+func (s *Store) writeLinks(ctx context.Context, tx executor, v *linkView) error {
 	ids := make([]linkID, 0, len(v.rows))
 	for id, r := range v.rows {
 		if r.dirty {

@@ -157,9 +157,9 @@ func (s *Store) Close() {
 
 // Pool returns the store's connection pool, for work that shares the
 // database: a job queue whose driver takes a *pgxpool.Pool, so state and
-// jobs live in one database, and later a transaction that records state
-// and enqueues the next step together. Closing the store closes the pool
-// when Open made it.
+// jobs live in one database; InTx then records state and enqueues the
+// next step in one transaction. Closing the store closes the pool when
+// Open made it.
 func (s *Store) Pool() *pgxpool.Pool { return s.pool }
 
 // SchemaName returns the schema that holds the store's tables, e.g. to

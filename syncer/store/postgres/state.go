@@ -40,9 +40,11 @@ SET fingerprint = excluded.fingerprint, version = excluded.version, updated_at =
 
 // Cursor implements store.Store.
 func (s *Store) Cursor(ctx context.Context, flow string) (kontor.Cursor, error) {
-	if err := ctx.Err(); err != nil {
+	q, release, err := s.exec(ctx)
+	if err != nil {
 		return kontor.Cursor{}, err
 	}
+	defer release()
 	if !storable(flow) {
 		return kontor.Cursor{}, nil
 	}
@@ -51,7 +53,7 @@ func (s *Store) Cursor(ctx context.Context, flow string) (kontor.Cursor, error) 
 		ns    int16
 		c     kontor.Cursor
 	)
-	err := s.pool.QueryRow(ctx, s.sql.getCursor, flow).Scan(&since, &ns, &c.Token)
+	err = q.QueryRow(ctx, s.sql.getCursor, flow).Scan(&since, &ns, &c.Token)
 	switch {
 	case errors.Is(err, pgx.ErrNoRows):
 		return kontor.Cursor{}, nil
@@ -64,9 +66,11 @@ func (s *Store) Cursor(ctx context.Context, flow string) (kontor.Cursor, error) 
 
 // SetCursor implements store.Store.
 func (s *Store) SetCursor(ctx context.Context, flow string, c kontor.Cursor) error {
-	if err := ctx.Err(); err != nil {
+	q, release, err := s.exec(ctx)
+	if err != nil {
 		return err
 	}
+	defer release()
 	switch {
 	case flow == "":
 		return invalid("SetCursor", "flow: empty")
@@ -75,7 +79,7 @@ func (s *Store) SetCursor(ctx context.Context, flow string, c kontor.Cursor) err
 	case !storable(c.Token):
 		return checkText("SetCursor", "Token", c.Token)
 	}
-	if _, err := s.pool.Exec(ctx, s.sql.setCursor, flow, ts(c.Since), subMicro(c.Since), c.Token); err != nil {
+	if _, err := q.Exec(ctx, s.sql.setCursor, flow, ts(c.Since), subMicro(c.Since), c.Token); err != nil {
 		return dbError(ctx, "SetCursor", err)
 	}
 	return nil
@@ -84,9 +88,11 @@ func (s *Store) SetCursor(ctx context.Context, flow string, c kontor.Cursor) err
 // States implements store.Store in one query. UpdatedAt comes back in UTC,
 // to the nanosecond.
 func (s *Store) States(ctx context.Context, flow string, keys []string) ([]store.ItemState, error) {
-	if err := ctx.Err(); err != nil {
+	q, release, err := s.exec(ctx)
+	if err != nil {
 		return nil, err
 	}
+	defer release()
 	out := make([]store.ItemState, len(keys))
 	for i, k := range keys {
 		out[i].Key = k
@@ -99,7 +105,7 @@ func (s *Store) States(ctx context.Context, flow string, keys []string) ([]store
 	if !allStorable(keys) {
 		query, pos = storableKeys(keys)
 	}
-	rows, err := s.pool.Query(ctx, s.sql.states, flow, query)
+	rows, err := q.Query(ctx, s.sql.states, flow, query)
 	if err != nil {
 		return nil, dbError(ctx, "States", err)
 	}
@@ -161,9 +167,11 @@ func storableKeys(keys []string) ([]string, []int) {
 // stored or, when the statement fails, none of it. A bad item rejects the
 // batch before anything is sent.
 func (s *Store) PutStates(ctx context.Context, flow string, states []store.ItemState) error {
-	if err := ctx.Err(); err != nil {
+	q, release, err := s.exec(ctx)
+	if err != nil {
 		return err
 	}
+	defer release()
 	if flow == "" {
 		return invalid("PutStates", "flow: empty")
 	}
@@ -197,7 +205,7 @@ func (s *Store) PutStates(ctx context.Context, flow string, states []store.ItemS
 		ats[i] = ts(st.UpdatedAt)
 		nss[i] = subMicro(st.UpdatedAt)
 	}
-	if _, err := s.pool.Exec(ctx, s.sql.putStates, flow, keys, fps, versions, ats, nss); err != nil {
+	if _, err := q.Exec(ctx, s.sql.putStates, flow, keys, fps, versions, ats, nss); err != nil {
 		return dbError(ctx, "PutStates", err)
 	}
 	return nil

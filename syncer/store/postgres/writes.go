@@ -37,9 +37,11 @@ const beginWriteTries = 3
 // BeginWrite implements store.Store: it inserts the record or, when
 // another caller, in any process, inserted it first, returns theirs.
 func (s *Store) BeginWrite(ctx context.Context, flow, key string, fingerprint uint64, idempotencyKey string) (store.WriteRecord, error) {
-	if err := ctx.Err(); err != nil {
+	q, release, err := s.exec(ctx)
+	if err != nil {
 		return store.WriteRecord{}, err
 	}
+	defer release()
 	switch {
 	case flow == "":
 		return store.WriteRecord{}, invalid("BeginWrite", "flow: empty")
@@ -55,13 +57,13 @@ func (s *Store) BeginWrite(ctx context.Context, flow, key string, fingerprint ui
 	}
 	fp := int64(fingerprint)
 	for range beginWriteTries {
-		r, err := scanWrite(s.pool.QueryRow(ctx, s.sql.insertWrite, flow, key, fp, idempotencyKey, s.stamp()))
+		r, err := scanWrite(q.QueryRow(ctx, s.sql.insertWrite, flow, key, fp, idempotencyKey, s.stamp()))
 		if !errors.Is(err, pgx.ErrNoRows) {
 			return r, s.writeError(ctx, err)
 		}
 		// Another caller holds the record: its insert committed before
 		// ours gave up, so a new statement sees it.
-		r, err = scanWrite(s.pool.QueryRow(ctx, s.sql.selectWrite, flow, key, fp))
+		r, err = scanWrite(q.QueryRow(ctx, s.sql.selectWrite, flow, key, fp))
 		if !errors.Is(err, pgx.ErrNoRows) {
 			return r, s.writeError(ctx, err)
 		}
@@ -95,9 +97,11 @@ func scanWrite(row pgx.Row) (store.WriteRecord, error) {
 // FinishWrite implements store.Store. It returns store.ErrNotFound when
 // BeginWrite never created the record, and stamps UpdatedAt.
 func (s *Store) FinishWrite(ctx context.Context, flow, key string, fingerprint uint64, state store.WriteState, target kontor.Meta) error {
-	if err := ctx.Err(); err != nil {
+	q, release, err := s.exec(ctx)
+	if err != nil {
 		return err
 	}
+	defer release()
 	switch state {
 	case store.WritePending, store.WriteDone, store.WriteFailed:
 	default:
@@ -113,7 +117,7 @@ func (s *Store) FinishWrite(ctx context.Context, flow, key string, fingerprint u
 	if !storable(flow) || !storable(key) {
 		return missing
 	}
-	tag, err := s.pool.Exec(ctx, s.sql.finishWrite, flow, key, int64(fingerprint), string(state),
+	tag, err := q.Exec(ctx, s.sql.finishWrite, flow, key, int64(fingerprint), string(state),
 		target.ERPKey, target.ShopKey, target.Version, ts(target.UpdatedAt), s.stamp())
 	if err != nil {
 		return dbError(ctx, "FinishWrite", err)
