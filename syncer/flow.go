@@ -53,6 +53,7 @@ type flowConfig struct {
 	stock       StockPolicy
 	productRefs *bool
 	debounce    time.Duration
+	asJobs      *bool
 	owns        []string // the only fields the flow writes and compares
 	ignore      []string // fields left out of change detection
 }

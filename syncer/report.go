@@ -19,6 +19,7 @@ type Report struct {
 	Duplicates   int // events dropped as already received
 	Replayed     int // dead letters written successfully on replay
 	Requests     int // write calls made to the sink
+	Enqueued     int // items handed to the queue as write jobs
 	Started      time.Time
 	Finished     time.Time
 }
@@ -44,13 +45,14 @@ func (r *Report) add(o Report) {
 	r.Duplicates += o.Duplicates
 	r.Replayed += o.Replayed
 	r.Requests += o.Requests
+	r.Enqueued += o.Enqueued
 }
 
 func (s *Syncer) emit(r Report) {
 	m := s.cfg.metrics
 	for name, n := range map[string]int{"read": r.Read, "created": r.Created, "updated": r.Updated,
 		"unchanged": r.Unchanged, "stale": r.Stale, "echoes": r.Echoes, "dead_lettered": r.DeadLettered,
-		"missed_events": r.Missed, "duplicates": r.Duplicates, "replayed": r.Replayed, "requests": r.Requests} {
+		"missed_events": r.Missed, "duplicates": r.Duplicates, "replayed": r.Replayed, "requests": r.Requests, "enqueued": r.Enqueued} {
 		if n != 0 {
 			m.Count(r.Flow, name, n)
 		}

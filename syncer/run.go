@@ -22,6 +22,7 @@ type run struct {
 	missed  bool             // an incremental sweep of a real-time flow: counts missed events
 	replay  map[string]int64 // for a replay: the dead letter of each key
 	newLink bool             // a link was created: mapping dead letters may now pass
+	inJob   bool             // a write job: it writes its item, it does not enqueue
 }
 
 type runKey struct{}
@@ -196,6 +197,9 @@ func (r *run) process(ctx context.Context, items []*Item) error {
 	}
 	if changed, err = r.checkProductLinks(ctx, changed); err != nil {
 		return err
+	}
+	if iq := r.s.itemQueue(r.f); iq != nil && !r.inJob {
+		return r.enqueueWrites(ctx, iq, changed)
 	}
 	if changed, err = r.assignIdempotencyKeys(ctx, changed); err != nil {
 		return err

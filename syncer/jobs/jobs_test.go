@@ -20,6 +20,7 @@ import (
 	"github.com/kontor-dev/kontor/shop/memshop"
 	"github.com/kontor-dev/kontor/syncer"
 	"github.com/kontor-dev/kontor/syncer/jobs"
+	"github.com/kontor-dev/kontor/syncer/store"
 	"github.com/kontor-dev/kontor/syncer/store/postgres"
 	"github.com/kontor-dev/kontor/syncer/store/sqlite"
 )
@@ -123,4 +124,69 @@ func TestPostgresTwoProcessesShareAFlow(t *testing.T) {
 		assert.EqualValues(t, 1, v.(*atomic.Int32).Load(), "product %s written more than once", k)
 		return true
 	})
+}
+
+// Orders go to the ERP as single write jobs: retried by the queue when the
+// ERP fails, dead-lettered when an order cannot be written, and enqueued
+// again by a replay.
+func TestWriteJobs(t *testing.T) {
+	ctx := context.Background()
+	st, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "kontor.db"))
+	require.NoError(t, err)
+	defer st.Close()
+	q, err := jobs.SQLite(ctx, st, jobs.WithPollInterval(20*time.Millisecond),
+		jobs.WithRetryDelay(func(int) time.Duration { return 10 * time.Millisecond }))
+	require.NoError(t, err)
+
+	shop, erp := memshop.New(), memerp.New()
+	var numbers []string
+	for i := range 30 {
+		o := kontortest.SampleOrder(i)
+		o.Number, o.ShopKey = "", ""
+		numbers = append(numbers, shop.PlaceOrder(o).Number)
+	}
+	// The ERP drops the first two calls, and refuses one order for good.
+	erp.FailNext(2, kontor.NewError(kontor.KindRetryable, "erp", assert.AnError))
+	erp.FailKey(numbers[7], kontor.NewError(kontor.KindPermanent, "erp", assert.AnError))
+
+	// One attempt in the engine: a failure goes back to the queue, whose
+	// retries this test is about.
+	s := syncer.New(st, syncer.WithQueue(q), syncer.WithRetry(syncer.RetryPolicy{Attempts: 1, Initial: time.Millisecond}))
+	require.NoError(t, s.Add(syncer.Orders(shop, erp, syncer.Every(time.Hour), syncer.RequireProductLinks(false))))
+	runCtx, cancel := context.WithCancel(ctx)
+	done := make(chan error, 1)
+	go func() { done <- s.Run(runCtx) }()
+	defer func() { cancel(); require.NoError(t, <-done) }()
+
+	require.Eventually(t, func() bool { return len(erp.Orders()) == 29 }, 20*time.Second, 10*time.Millisecond)
+	var dls []store.DeadLetter
+	require.Eventually(t, func() bool {
+		dls, err = st.DeadLetters(ctx, store.DeadLetterFilter{Flow: "orders"})
+		return err == nil && len(dls) == 1
+	}, 10*time.Second, 10*time.Millisecond)
+	assert.Equal(t, numbers[7], dls[0].Key)
+	assert.Equal(t, store.ClassPermanent, dls[0].Class)
+
+	// Fixed in the ERP; the replay enqueues the order again.
+	erp.FailKey(numbers[7], nil)
+	rep, err := s.Replay(ctx, store.DeadLetterFilter{IDs: []int64{dls[0].ID}})
+	require.NoError(t, err)
+	assert.Equal(t, 1, rep.Enqueued)
+	require.Eventually(t, func() bool { return len(erp.Orders()) == 30 }, 10*time.Second, 10*time.Millisecond)
+	require.Eventually(t, func() bool {
+		dls, err = st.DeadLetters(ctx, store.DeadLetterFilter{})
+		return err == nil && len(dls) == 0
+	}, 10*time.Second, 10*time.Millisecond, "the successful job deleted the dead letter")
+	recs, err := st.Audit(ctx, store.AuditFilter{Flow: "orders"})
+	require.NoError(t, err)
+	created := map[string]int{}
+	for _, r := range recs {
+		if r.Outcome == kontor.Created {
+			created[r.Key]++
+		}
+	}
+	assert.Len(t, created, 30)
+	for k, n := range created {
+		assert.Equal(t, 1, n, "order %s", k)
+	}
 }
