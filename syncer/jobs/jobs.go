@@ -115,9 +115,9 @@ func WithLogger(l *slog.Logger) Option { return func(c *config) { c.logger = l }
 // WithWorkers sets how many jobs this process works at once; default 4.
 func WithWorkers(n int) Option { return func(c *config) { c.workers = n } }
 
-// WithRescueAfter sets how long a job may run before another process
-// assumes its worker died and runs it again; default ten minutes. Keep it
-// above the longest sweep.
+// WithRescueAfter sets how long a job may run: a job still running then
+// is cancelled, and one whose process died is run again by another;
+// default ten minutes. Keep it above the longest sweep.
 func WithRescueAfter(d time.Duration) Option { return func(c *config) { c.rescueAfter = d } }
 
 // WithRetryDelay sets how long a failed job waits before its next
@@ -263,7 +263,9 @@ func (q *Queue[TTx]) Run(ctx context.Context, work syncer.Work) error {
 		RescueStuckJobsAfter: q.cfg.rescueAfter,
 		FetchPollInterval:    q.cfg.poll,
 		FetchCooldown:        min(q.cfg.poll, 100*time.Millisecond),
-		JobTimeout:           -1, // a sweep of a large catalog takes as long as it takes
+		// A job with no timeout is never rescued after its process dies:
+		// the rescue threshold is also the longest a job may run.
+		JobTimeout: q.cfg.rescueAfter,
 	})
 	if err != nil {
 		return fmt.Errorf("jobs: %w", err)

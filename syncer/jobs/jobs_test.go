@@ -3,6 +3,7 @@ package jobs_test
 import (
 	"context"
 	"iter"
+	"os"
 	"path/filepath"
 	"sync"
 	"sync/atomic"
@@ -25,7 +26,12 @@ import (
 	"github.com/kontor-dev/kontor/syncer/store/sqlite"
 )
 
-func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
+func TestMain(m *testing.M) {
+	if os.Getenv(killChildEnv) != "" {
+		os.Exit(runKillChild()) // this binary is the kill test's child
+	}
+	goleak.VerifyTestMain(m)
+}
 
 // countingERP counts the sweeps that read its catalog.
 type countingERP struct {
