@@ -829,3 +829,25 @@ func TestOrdersNormalisedByTheFlowsMapping(t *testing.T) {
 		})
 	}
 }
+
+// failingInbox is a store whose inbox cannot take events (a full disk).
+type failingInbox struct{ store.Store }
+
+func (failingInbox) AddInbox(context.Context, store.InboxEvent) (bool, error) {
+	return false, kontor.NewError(kontor.KindRetryable, "store AddInbox", errors.New("disk full"))
+}
+
+// An event the store could not keep is not acknowledged: Notify fails, so
+// the webhook receiver answers with an error and the sender retries.
+func TestNotifyFailsWhenTheInboxCannotStore(t *testing.T) {
+	ctx := context.Background()
+	shop, erp := newFake("shop", kontor.SideShop), newFake("erp", kontor.SideERP)
+	s, _ := newTestSyncer(t, failingInbox{store.NewMemory()})
+	require.NoError(t, s.Add(Orders(shop, erp)))
+	err := s.Notify(ctx, "orders", Event{ID: "d-1", Key: "1001", Payload: mustJSON(t, order("1001", 1, "SKU-1"))})
+	require.Error(t, err)
+	assert.True(t, kontor.IsRetryable(err))
+	rep, err := s.ProcessEvents(ctx, "orders")
+	require.NoError(t, err)
+	assert.Equal(t, 0, rep.Requests, "nothing was stored, so nothing is processed")
+}
