@@ -2,6 +2,7 @@ package syncer
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 
@@ -83,11 +84,7 @@ func (s *Syncer) ProcessEvents(ctx context.Context, flow string) (Report, error)
 	if err != nil {
 		return Report{}, err
 	}
-	f.busy.Lock()
-	r := s.newRun(f)
-	needSweep, err := r.events(ctx)
-	f.busy.Unlock()
-	rep := r.finish()
+	rep, needSweep, err := s.processEvents(ctx, f)
 	if err != nil {
 		return rep, err
 	}
@@ -97,6 +94,16 @@ func (s *Syncer) ProcessEvents(ctx context.Context, flow string) (Report, error)
 		return rep, err
 	}
 	return rep, nil
+}
+
+// processEvents handles the flow's pending events and says whether one of
+// them asks for a sweep.
+func (s *Syncer) processEvents(ctx context.Context, f *flowState) (Report, bool, error) {
+	f.busy.Lock()
+	r := s.newRun(f)
+	needSweep, err := r.events(ctx)
+	f.busy.Unlock()
+	return r.finish(), needSweep, err
 }
 
 func (r *run) events(ctx context.Context) (needSweep bool, err error) {
@@ -174,8 +181,8 @@ type rawJSON []byte
 // MarshalJSON returns the payload itself when it is valid JSON, else the
 // payload as a JSON string.
 func (p rawJSON) MarshalJSON() ([]byte, error) {
-	if jsonValid(p) {
+	if json.Valid(p) {
 		return p, nil
 	}
-	return jsonString(string(p))
+	return json.Marshal(string(p))
 }

@@ -452,13 +452,13 @@ func (t *typed[T, P]) decode(payload []byte) (*Item, error) {
 func (t *typed[T, P]) write(ctx context.Context, items []*Item) ([]kontor.Result, error) {
 	vals := make([]T, len(items))
 	keys := make([]string, len(items))
-	any := false
+	keyed := false
 	for i, it := range items {
 		vals[i] = *it.Value.(P)
 		keys[i] = it.IdempotencyKey
-		any = any || it.IdempotencyKey != ""
+		keyed = keyed || it.IdempotencyKey != ""
 	}
-	if any {
+	if keyed {
 		ctx = kontor.WithIdempotencyKeys(ctx, keys)
 	}
 

@@ -25,7 +25,7 @@ type Queue interface {
 // Work is what a Queue calls back: the Syncer implements it.
 type Work interface {
 	Schedules() []Schedule
-	Sync(ctx context.Context, flow string) (Report, error)
+	Sync(ctx context.Context, flow string) (Report, error) // handles pending events, then sweeps
 	ProcessEvents(ctx context.Context, flow string) (Report, error)
 }
 
@@ -152,7 +152,7 @@ func (s *Syncer) Write(ctx context.Context, job WriteJob, last bool) error {
 	defer r.finish()
 	it, err := f.run.decode(job.Payload)
 	if it == nil {
-		bad := &Item{Key: job.Key, source: json.RawMessage(orNull(job.Payload))}
+		bad := &Item{Key: job.Key, source: rawJSON(job.Payload)}
 		return r.deadLetter(ctx, bad, fmt.Errorf("write job: %w", err))
 	}
 	if err != nil {

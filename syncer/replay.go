@@ -2,7 +2,6 @@ package syncer
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 
 	"github.com/kontor-dev/kontor/syncer/store"
@@ -54,7 +53,7 @@ func (s *Syncer) replayFlow(ctx context.Context, f *flowState, dls []store.DeadL
 		it, err := f.run.decode(dl.Payload)
 		if it == nil {
 			// Still not the entity: it stays, one attempt more.
-			bad := &Item{Key: dl.Key, source: json.RawMessage(orNull(dl.Payload)), MappingVersion: f.run.mappingVersion()}
+			bad := &Item{Key: dl.Key, source: rawJSON(dl.Payload), MappingVersion: f.run.mappingVersion()}
 			if derr := r.deadLetter(ctx, bad, fmt.Errorf("replay: %w", err)); derr != nil {
 				return r.finish(), derr
 			}
@@ -73,14 +72,3 @@ func (s *Syncer) replayFlow(ctx context.Context, f *flowState, dls []store.DeadL
 	err := r.process(ctx, items)
 	return r.finish(), err
 }
-
-func orNull(b []byte) []byte {
-	if len(b) == 0 || !json.Valid(b) {
-		return []byte("null")
-	}
-	return b
-}
-
-func jsonValid(b []byte) bool { return json.Valid(b) }
-
-func jsonString(s string) ([]byte, error) { return json.Marshal(s) }

@@ -203,14 +203,21 @@ func (s *Syncer) flow(name string) (*flowState, error) {
 	return f, nil
 }
 
-// Sync runs one sweep of the named flow now: an incremental read since its
-// cursor (less the overlap), and a write of what changed.
+// Sync runs one sweep of the named flow now: first the flow's pending
+// events (whose wake-up may have been lost), then an incremental read since
+// its cursor (less the overlap) and a write of what changed.
 func (s *Syncer) Sync(ctx context.Context, flow string) (Report, error) {
 	f, err := s.flow(flow)
 	if err != nil {
 		return Report{}, err
 	}
-	return s.sweep(ctx, f, nil)
+	rep, _, err := s.processEvents(ctx, f)
+	if err != nil {
+		return rep, err
+	}
+	sr, err := s.sweep(ctx, f, nil)
+	sr.add(rep)
+	return sr, err
 }
 
 // SyncAll runs one sweep of every flow, in the order they were added, and
@@ -291,11 +298,7 @@ func (s *Syncer) loop(ctx, work context.Context, f *flowState) {
 		case <-ctx.Done():
 			return
 		case <-timer.C:
-			// Events whose wake-up was lost are handled before the sweep.
-			if _, err := s.ProcessEvents(work, f.name); err != nil {
-				s.cfg.logger.Warn("syncer: events failed", "flow", f.name, "kind", kontor.KindOf(err).String(), "error", err)
-			}
-			if _, err := s.sweep(work, f, nil); err != nil {
+			if _, err := s.Sync(work, f.name); err != nil {
 				s.cfg.logger.Warn("syncer: sweep failed", "flow", f.name, "kind", kontor.KindOf(err).String(), "error", err)
 			}
 			timer.Reset(next())

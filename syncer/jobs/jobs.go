@@ -226,10 +226,7 @@ func (q *Queue[TTx]) EnqueueEvents(ctx context.Context, flow string) error {
 func (q *Queue[TTx]) Run(ctx context.Context, work syncer.Work) error {
 	workers := river.NewWorkers()
 	river.AddWorker(workers, river.WorkFunc(func(ctx context.Context, job *river.Job[sweepArgs]) error {
-		// Events whose job was lost are handled before the sweep.
-		if _, err := work.ProcessEvents(ctx, job.Args.Flow); err != nil {
-			return err
-		}
+		// Sync handles events whose job was lost before it sweeps.
 		_, err := work.Sync(ctx, job.Args.Flow)
 		return err
 	}))
