@@ -16,12 +16,7 @@ import (
 // delivery, an ERP change notification. Its payload, when it is the
 // flow's source entity as JSON, is written without reading the source
 // again; an event without one makes the flow sweep.
-type Event struct {
-	ID      string // the sender's delivery or event id: duplicates are dropped
-	Topic   string // e.g. "orders/create"
-	Key     string // the entity key it names, when known
-	Payload []byte // the source entity as JSON, or empty
-}
+type Event = kontor.Event
 
 // Notify records an event for a flow and, if the flow is real-time and Run
 // is running, wakes it. It returns once the event is in the store's inbox,
