@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 
 	"github.com/cespare/xxhash/v2"
 
@@ -95,7 +96,7 @@ func (s *Syncer) ProcessEvents(ctx context.Context, flow string) (Report, error)
 // them asks for a sweep.
 func (s *Syncer) processEvents(ctx context.Context, f *flowState) (Report, bool, error) {
 	f.busy.Lock()
-	r := s.newRun(f)
+	r, ctx := s.newRun(ctx, f, kindEvents)
 	needSweep, err := r.events(ctx)
 	f.busy.Unlock()
 	return r.finish(), needSweep, err
@@ -124,6 +125,9 @@ func (r *run) events(ctx context.Context) (needSweep bool, err error) {
 			continue
 		}
 		it, derr := f.run.decode(ev.Payload)
+		if errors.Is(derr, errFiltered) {
+			continue // not this flow's: handled
+		}
 		if it == nil {
 			// Not the entity: keep the payload for a person to look at and
 			// sweep, since something did change.
@@ -180,4 +184,46 @@ func (p rawJSON) MarshalJSON() ([]byte, error) {
 		return p, nil
 	}
 	return json.Marshal(string(p))
+}
+
+// Events returns the handler a connector's webhook endpoint hands its
+// verified events to: each event goes to the inbox of every flow that
+// reads from that connector — with its payload to the flows of its entity,
+// and as a bare hint (which makes the flow sweep) to the flows of related
+// entities: status flows for an order or a return, price and stock flows
+// for a product. An event for no flow is acknowledged and dropped; an
+// event no inbox could store fails, so the sender retries.
+func (s *Syncer) Events(from kontor.Connector) kontor.EventHandler {
+	return func(ctx context.Context, ev kontor.Event) error {
+		s.mu.Lock()
+		var targets []*flowState
+		for _, f := range s.order {
+			if f.from == from {
+				targets = append(targets, f)
+			}
+		}
+		s.mu.Unlock()
+		for _, f := range targets {
+			e := ev
+			switch {
+			case ev.Entity == f.entity:
+			case slices.Contains(relatedEntities[ev.Entity], f.entity):
+				e.Payload = nil
+			default:
+				continue
+			}
+			if err := s.Notify(ctx, f.name, e); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+}
+
+// relatedEntities lists, per entity, the entities whose flows an event
+// about it should wake.
+var relatedEntities = map[kontor.Entity][]kontor.Entity{
+	kontor.EntityOrder:   {kontor.EntityStatus},
+	kontor.EntityReturn:  {kontor.EntityStatus},
+	kontor.EntityProduct: {kontor.EntityPrice, kontor.EntityStock},
 }

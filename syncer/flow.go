@@ -3,6 +3,7 @@ package syncer
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"iter"
 	"time"
@@ -42,6 +43,7 @@ func (f *Flow) Target() kontor.Side { return f.target }
 type flowConfig struct {
 	name        string
 	mapper      any
+	where       any // func(*T) bool: the items the flow moves
 	every       time.Duration
 	cron        string
 	realtime    bool
@@ -70,6 +72,13 @@ func Named(name string) FlowOption { return func(c *flowConfig) { c.name = name 
 // type must match the flow's entity: Map(m) with a mapping.Mapper of
 // kontor.Order on an Orders flow. A mismatch fails when the flow is added.
 func Map[T any](m mapping.Mapper[T]) FlowOption { return func(c *flowConfig) { c.mapper = m } }
+
+// Where limits the flow to the source items keep accepts, given before
+// mapping; the others are not written and not counted, whether they come
+// from a sweep, an event or a replay. T is the flow's entity type; Add
+// fails on another. Use it to route: shipments to the shop their order
+// came from, products of one category to one shop.
+func Where[T any](keep func(*T) bool) FlowOption { return func(c *flowConfig) { c.where = keep } }
 
 // Every runs the flow's sweep at a fixed interval.
 func Every(d time.Duration) FlowOption {
@@ -250,6 +259,9 @@ func newFlow(e kontor.Entity, name string, from, to kontor.Connector, target kon
 
 // runner is a flow's typed half, behind an interface so the engine's
 // bookkeeping is written once for all entities.
+// errFiltered says an item is not the flow's: its Where left it out.
+var errFiltered = errors.New("syncer: left out by the flow's Where")
+
 type runner interface {
 	// read streams the source's items since the cursor, mapped and
 	// fingerprinted, to fn in chunks of up to n. The chunk's items and
@@ -260,7 +272,8 @@ type runner interface {
 	// detach copies an item's values out of the read buffers.
 	detach(it *Item) *Item
 	// decode maps a source entity given as JSON (an event payload, a dead
-	// letter) into an item; the item is nil when the payload is not one.
+	// letter) into an item; the item is nil when the payload is not one,
+	// or, with errFiltered, when the flow's Where leaves it out.
 	decode(payload []byte) (*Item, error)
 	// write hands the items' values to the sink.
 	write(ctx context.Context, items []*Item) ([]kontor.Result, error)
@@ -287,6 +300,7 @@ type typed[T any, P entity[T]] struct {
 	readFn  func(context.Context, kontor.Cursor) iter.Seq2[T, error]
 	writeFn func(context.Context, []T) ([]kontor.Result, error)
 	mapper  mapping.Mapper[T]
+	where   func(*T) bool
 	publish func(*T) // the stock policy, for stock flows
 	// readTarget reads the entity from the sink, when the sink can: a dry
 	// run shows the old values from it.
@@ -340,6 +354,14 @@ func newTyped[T any, P entity[T]](f *Flow, read func(context.Context, kontor.Cur
 			return nil, fmt.Errorf("syncer: flow %s: the mapping is a %T, want a mapping.Mapper[%T]", f.name, f.cfg.mapper, zero)
 		}
 		t.mapper = m
+	}
+	if f.cfg.where != nil {
+		w, ok := f.cfg.where.(func(*T) bool)
+		if !ok {
+			var zero T
+			return nil, fmt.Errorf("syncer: flow %s: Where takes a %T, want a func(*%T) bool", f.name, f.cfg.where, zero)
+		}
+		t.where = w
 	}
 	if f.entity == kontor.EntityStock {
 		policy := f.cfg.stock
@@ -399,6 +421,9 @@ func (t *typed[T, P]) read(ctx context.Context, since kontor.Cursor, n int, fn f
 		if err != nil {
 			return err
 		}
+		if t.where != nil && !t.where(&src) {
+			continue
+		}
 		i := len(ptrs)
 		srcs[i] = src
 		t.fill(ctx, &items[i], &srcs[i], &outs[i])
@@ -443,6 +468,9 @@ func (t *typed[T, P]) decode(payload []byte) (*Item, error) {
 	}
 	if P(&src).Key() == "" {
 		return nil, fmt.Errorf("syncer: flow %s: the payload has no key", t.flow.name)
+	}
+	if t.where != nil && !t.where(&src) {
+		return nil, errFiltered
 	}
 	it, out := new(Item), new(T)
 	t.fill(context.Background(), it, &src, out)

@@ -323,6 +323,7 @@ func RateLimit(limiter *rate.Limiter) Middleware {
 	return func(next Handler) Handler {
 		return func(ctx context.Context, b *Batch) ([]kontor.Result, error) {
 			n := len(b.Items)
+			start := time.Now()
 			if burst := limiter.Burst(); n > burst && burst > 0 {
 				// A batch larger than the burst waits for it in parts.
 				for n > burst {
@@ -334,6 +335,9 @@ func RateLimit(limiter *rate.Limiter) Middleware {
 			}
 			if err := limiter.WaitN(ctx, n); err != nil {
 				return nil, kontor.NewError(kontor.KindRateLimited, "syncer: "+b.Flow, err)
+			}
+			if waited := time.Since(start); waited > time.Millisecond {
+				kontor.RecordWait(ctx, waited) // a token at hand is no wait
 			}
 			return next(ctx, b)
 		}

@@ -3,6 +3,7 @@ package syncer
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"time"
 
@@ -147,10 +148,13 @@ func (s *Syncer) Write(ctx context.Context, job WriteJob, last bool) error {
 	if err != nil {
 		return err
 	}
-	r := s.newRun(f)
+	r, ctx := s.newRun(ctx, f, kindJob)
 	r.inJob = true
 	defer r.finish()
 	it, err := f.run.decode(job.Payload)
+	if errors.Is(err, errFiltered) {
+		return nil
+	}
 	if it == nil {
 		bad := &Item{Key: job.Key, source: rawJSON(job.Payload)}
 		return r.deadLetter(ctx, bad, fmt.Errorf("write job: %w", err))

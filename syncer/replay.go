@@ -2,6 +2,7 @@ package syncer
 
 import (
 	"context"
+	"errors"
 	"fmt"
 
 	"github.com/kontor-dev/kontor/syncer/store"
@@ -46,11 +47,18 @@ func (s *Syncer) Replay(ctx context.Context, filter store.DeadLetterFilter) (Rep
 func (s *Syncer) replayFlow(ctx context.Context, f *flowState, dls []store.DeadLetter) (Report, error) {
 	f.busy.Lock()
 	defer f.busy.Unlock()
-	r := s.newRun(f)
+	r, ctx := s.newRun(ctx, f, kindReplay)
 	r.replay = map[string]int64{}
 	var items []*Item
 	for _, dl := range dls {
 		it, err := f.run.decode(dl.Payload)
+		if errors.Is(err, errFiltered) {
+			// No longer the flow's (its Where changed): nothing to write.
+			if derr := r.s.store.DeleteDeadLetter(ctx, dl.ID); derr != nil {
+				return r.finish(), derr
+			}
+			continue
+		}
 		if it == nil {
 			// Still not the entity: it stays, one attempt more.
 			bad := &Item{Key: dl.Key, source: rawJSON(dl.Payload), MappingVersion: f.run.mappingVersion()}

@@ -6,6 +6,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"sync/atomic"
+	"time"
 
 	"github.com/kontor-dev/kontor"
 	"github.com/kontor-dev/kontor/mapping"
@@ -23,6 +25,10 @@ type run struct {
 	replay  map[string]int64 // for a replay: the dead letter of each key
 	newLink bool             // a link was created: mapping dead letters may now pass
 	inJob   bool             // a write job: it writes its item, it does not enqueue
+	kind    runKind
+
+	waits     atomic.Int64 // rate-limit waits on the run's behalf
+	waitNanos atomic.Int64 // and their total time
 }
 
 type runKey struct{}
@@ -32,14 +38,28 @@ func runFrom(ctx context.Context) *run {
 	return r
 }
 
-func (s *Syncer) newRun(f *flowState) *run {
-	return &run{s: s, f: f, rep: Report{Flow: f.name, Started: s.cfg.now()}}
+// newRun starts a run of f and returns it with ctx carrying its wait
+// recorder, so rate-limit waits on the run's behalf land in its report.
+func (s *Syncer) newRun(ctx context.Context, f *flowState, kind runKind) (*run, context.Context) {
+	r := &run{s: s, f: f, kind: kind, rep: Report{Flow: f.name, Started: s.cfg.now()}}
+	f.started(r)
+	return r, kontor.WithWaitRecorder(ctx, r.waited)
+}
+
+// waited counts a rate-limit wait; waits may come from several goroutines.
+func (r *run) waited(d time.Duration) {
+	r.waits.Add(1)
+	r.waitNanos.Add(int64(d))
 }
 
 // sweep reads the flow's source since its cursor and writes what changed.
 func (s *Syncer) sweep(ctx context.Context, f *flowState, plan *Plan) (Report, error) {
 	f.busy.Lock()
-	r := s.newRun(f)
+	kind := kindSweep
+	if plan != nil {
+		kind = kindPlan
+	}
+	r, ctx := s.newRun(ctx, f, kind)
 	r.plan = plan
 	err := r.sweep(ctx)
 	f.busy.Unlock()
@@ -129,6 +149,9 @@ func (r *run) sweep(ctx context.Context) error {
 
 func (r *run) finish() Report {
 	r.rep.Finished = r.s.cfg.now()
+	r.rep.Waits = int(r.waits.Load())
+	r.rep.Waited = time.Duration(r.waitNanos.Load())
+	r.f.finished(r)
 	if r.plan == nil {
 		r.s.emit(r.rep)
 	}
@@ -218,6 +241,7 @@ func (r *run) process(ctx context.Context, items []*Item) error {
 		if err := r.record(ctx, batch.Items, results); err != nil {
 			return err
 		}
+		r.f.progress(r)
 	}
 	return nil
 }

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/google/uuid"
@@ -25,6 +26,7 @@ type Syncer struct {
 	flows   map[string]*flowState
 	order   []*flowState
 	running bool
+	version atomic.Uint64 // bumped on every status change
 }
 
 type config struct {
@@ -84,6 +86,8 @@ type flowState struct {
 	mu        sync.Mutex
 	announced map[string]struct{} // keys that events announced since the last sweep
 	busy      sync.Mutex          // one run of a flow at a time
+	stats     flowStats           // for Status, guarded by mu
+	version   *atomic.Uint64      // the Syncer's status version
 }
 
 // New returns a Syncer on st.
@@ -168,7 +172,7 @@ func (s *Syncer) prepare(f *Flow) (*flowState, error) {
 	if f.cfg.batch > 0 && f.cfg.batch < f.batchSize {
 		f.batchSize = f.cfg.batch
 	}
-	fs := &flowState{Flow: f, wake: make(chan struct{}, 1), announced: map[string]struct{}{}}
+	fs := &flowState{Flow: f, wake: make(chan struct{}, 1), announced: map[string]struct{}{}, version: &s.version}
 	if f.cfg.cron != "" {
 		sched, err := cron.ParseStandard(f.cfg.cron)
 		if err != nil {
@@ -213,10 +217,12 @@ func (s *Syncer) Sync(ctx context.Context, flow string) (Report, error) {
 	}
 	rep, _, err := s.processEvents(ctx, f)
 	if err != nil {
+		f.failed(err)
 		return rep, err
 	}
 	sr, err := s.sweep(ctx, f, nil)
 	sr.add(rep)
+	f.failed(err)
 	return sr, err
 }
 
@@ -301,7 +307,9 @@ func (s *Syncer) loop(ctx, work context.Context, f *flowState) {
 			if _, err := s.Sync(work, f.name); err != nil {
 				s.cfg.logger.Warn("syncer: sweep failed", "flow", f.name, "kind", kontor.KindOf(err).String(), "error", err)
 			}
-			timer.Reset(next())
+			d := next()
+			f.scheduled(s.cfg.now().Add(d))
+			timer.Reset(d)
 		case <-f.wake:
 			if f.cfg.debounce > 0 {
 				select {

@@ -451,6 +451,7 @@ func (l *Limiter) Middleware() Middleware {
 					return nil, fmt.Errorf("transport: rate limit %s: %w", key, ctx.Err())
 				case <-t.C:
 				}
+				kontor.RecordWait(ctx, wait)
 			}
 			resp, err := next.RoundTrip(req)
 			if err == nil {

@@ -15,8 +15,9 @@ import (
 
 // Memory is a Store that keeps everything in process: for tests, dry runs
 // and embeds that can afford to start from scratch after a restart. It
-// forgets nothing while it runs (handled inbox events and finished write
-// records stay, to catch late duplicates), so it grows with the traffic.
+// forgets nothing while it runs but what Redact erases (handled inbox
+// events and finished write records stay, to catch late duplicates), so it
+// grows with the traffic.
 //
 // It is safe for concurrent use and built for the engine's hot path: States
 // and PutStates take one lock per batch, States allocates only its result
@@ -782,7 +783,11 @@ func (m *Memory) Audit(ctx context.Context, f AuditFilter) ([]AuditRecord, error
 	defer m.auditMu.RUnlock()
 	recs := m.audit[min(max(f.AfterSeq, 0), int64(len(m.audit))):]
 	var out []AuditRecord
-	for _, r := range recs {
+	for i := range recs {
+		r := recs[i]
+		if f.Newest {
+			r = recs[len(recs)-1-i]
+		}
 		switch {
 		case f.Flow != "" && r.Flow != f.Flow,
 			f.Key != "" && r.Key != f.Key,
@@ -795,4 +800,76 @@ func (m *Memory) Audit(ctx context.Context, f AuditFilter) ([]AuditRecord, error
 		}
 	}
 	return out, nil
+}
+
+// Redact implements Store. It holds the locks of links, inbox, dead letters
+// and audit trail together, so no reader sees half an erasure. An empty
+// entity or key is an error matching kontor.ErrValidation, and nothing is
+// erased.
+func (m *Memory) Redact(ctx context.Context, entity kontor.Entity, keys []string) (RedactCounts, error) {
+	if err := ctx.Err(); err != nil {
+		return RedactCounts{}, err
+	}
+	if entity == "" {
+		return RedactCounts{}, invalid("Redact", "entity: empty")
+	}
+	erase := make(map[string]struct{}, len(keys))
+	for i, k := range keys {
+		if k == "" {
+			return RedactCounts{}, invalid("Redact", "keys[%d]: empty", i)
+		}
+		erase[k] = struct{}{}
+	}
+	var c RedactCounts
+	if len(erase) == 0 {
+		return c, nil
+	}
+	m.linkMu.Lock()
+	defer m.linkMu.Unlock()
+	m.inboxMu.Lock()
+	defer m.inboxMu.Unlock()
+	m.deadMu.Lock()
+	defer m.deadMu.Unlock()
+	m.auditMu.Lock()
+	defer m.auditMu.Unlock()
+
+	for id, dl := range m.dead {
+		if _, ok := erase[dl.Key]; ok && dl.Entity == entity {
+			delete(m.deadByKey, flowKey{dl.Flow, dl.Key})
+			delete(m.dead, id)
+			c.DeadLetters++
+		}
+	}
+	for _, e := range m.inbox {
+		if _, ok := erase[e.ev.Key]; ok && e.ev.Entity == entity {
+			e.ev.Key, e.ev.Payload = "", nil // the hash stays: it catches redeliveries
+			c.InboxEvents++
+		}
+	}
+	if t := m.links[entity]; t != nil {
+		for k := range erase {
+			l, ok := t.byKey[k]
+			if !ok {
+				continue
+			}
+			if l.ERPKey != "" && t.byERP[l.ERPKey] == k {
+				delete(t.byERP, l.ERPKey)
+			}
+			if l.ShopKey != "" && t.byShop[l.ShopKey] == k {
+				delete(t.byShop, l.ShopKey)
+			}
+			delete(t.byKey, k)
+			c.Links++
+		}
+	}
+	for i := range m.audit {
+		r := &m.audit[i]
+		if _, ok := erase[r.Key]; ok && r.Entity == entity {
+			placeholder := RedactedKey(r.Flow, r.Seq)
+			r.Error = strings.ReplaceAll(r.Error, r.Key, placeholder)
+			r.Key = placeholder
+			c.AuditRecords++
+		}
+	}
+	return c, nil
 }

@@ -14,6 +14,10 @@
 //     attempts, for replay;
 //   - the audit trail: an append-only record of every write.
 //
+// Redact erases what of this names a person, when the person asks for it
+// (GDPR) or a shop does for them (Shopify's customers/redact and
+// shop/redact).
+//
 // Memory keeps it all in process (tests, tiny embeds); the sqlite and
 // postgres packages keep it durably. Every implementation must pass the
 // conformance suite in package storetest.
@@ -21,6 +25,9 @@ package store
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"strconv"
 	"time"
 
 	"github.com/kontor-dev/kontor"
@@ -94,8 +101,15 @@ type Store interface {
 
 	// AppendAudit appends records to the audit trail, assigning each a Seq.
 	AppendAudit(ctx context.Context, recs []AuditRecord) error
-	// Audit returns the audit records that match f, in Seq order.
+	// Audit returns the audit records that match f, in Seq order, or
+	// newest first when f.Newest.
 	Audit(ctx context.Context, f AuditFilter) ([]AuditRecord, error)
+
+	// Redact erases the personal data the store holds of the given keys of
+	// entity, in one transaction (see RedactCounts for what it does to
+	// which record). Keys that match nothing are no error: it returns zero
+	// counts, so a repeated erasure does nothing more.
+	Redact(ctx context.Context, entity kontor.Entity, keys []string) (RedactCounts, error)
 }
 
 // ErrNotFound is returned when a looked-up record does not exist. It
@@ -215,6 +229,11 @@ const (
 	OpCreate  Op = "create"
 	OpUpdate  Op = "update"
 	OpArchive Op = "archive"
+	// OpRedact records an erasure of personal data (Syncer.Redact), not a
+	// write. Its Key is a placeholder, never an erased key; its Error holds
+	// the erasure's reason and counts, not a failure, and its Outcome is
+	// kontor.Updated, or kontor.Unchanged when nothing matched.
+	OpRedact Op = "redact"
 )
 
 // AuditRecord is one write to either side. It holds keys and fingerprints,
@@ -240,6 +259,51 @@ type AuditFilter struct {
 	Since    time.Time
 	AfterSeq int64
 	Limit    int
+	// Newest returns the matching records newest first, so a Limit keeps
+	// the latest ones: what a status page shows.
+	Newest bool
+}
+
+// RedactCounts is what Redact erased. For the entity and each key it:
+//
+//   - deletes the dead letters, whose payloads hold the item;
+//   - erases the payload and the key of the inbox events, keeping the rows
+//     (their source, id and payload hash), so a redelivery of an erased
+//     event is still dropped as a duplicate. A pending event whose payload
+//     was erased is handled like one that came without a payload: the
+//     flow sweeps;
+//   - deletes the links, so neither remote key leads back to the key;
+//   - replaces the key of the audit records with RedactedKey(flow, seq),
+//     also where the record's Error quotes it. The trail keeps its Seqs,
+//     fingerprints, outcomes and times, and no longer names the person.
+//
+// Dead letters, events and audit records match by their Entity and Key;
+// events that named no key, and item states and write records (which are
+// per flow, not per entity), are not touched.
+type RedactCounts struct {
+	DeadLetters  int // dead letters deleted
+	InboxEvents  int // inbox events whose payload and key were erased
+	Links        int // links deleted
+	AuditRecords int // audit records whose key was replaced
+}
+
+// Total returns the number of records Redact changed or deleted.
+func (c RedactCounts) Total() int { return c.DeadLetters + c.InboxEvents + c.Links + c.AuditRecords }
+
+// redactedPrefix starts every placeholder of an erased key.
+const redactedPrefix = "redacted:"
+
+// RedactedKey returns the placeholder that replaces an erased key in the
+// audit record of flow with seq: "redacted:" and 12 hex digits of a SHA-256
+// of flow and seq. It is derived from the record, never from the key, so
+// nothing leads back to the person, and it differs per record, so an
+// auditor still tells the records apart but cannot tie them to each other.
+func RedactedKey(flow string, seq int64) string {
+	h := sha256.New()
+	h.Write([]byte(flow))
+	h.Write([]byte{0})
+	h.Write(strconv.AppendInt(nil, seq, 10))
+	return redactedPrefix + hex.EncodeToString(h.Sum(nil)[:6])
 }
 
 // Transactor is a Store whose calls can share one transaction of its

@@ -108,7 +108,11 @@ func (s *Store) Audit(ctx context.Context, f store.AuditFilter) ([]store.AuditRe
 	if !f.Since.IsZero() {
 		w.add("at >= %s", f.Since)
 	}
-	query := s.sql.audit + w.String() + " ORDER BY seq" + w.limit(f.Limit)
+	dir := ""
+	if f.Newest {
+		dir = " DESC"
+	}
+	query := s.sql.audit + w.String() + " ORDER BY seq" + dir + w.limit(f.Limit)
 	rows, err := q.Query(ctx, query, w.args...)
 	if err != nil {
 		return nil, dbError(ctx, "Audit", err)

@@ -835,6 +835,9 @@ func (x txEach) AppendAudit(ctx context.Context, recs []store.AuditRecord) error
 func (x txEach) Audit(ctx context.Context, f store.AuditFilter) ([]store.AuditRecord, error) {
 	return inTx(x.s, ctx, func(ctx context.Context) ([]store.AuditRecord, error) { return x.s.Audit(ctx, f) })
 }
+func (x txEach) Redact(ctx context.Context, entity kontor.Entity, keys []string) (store.RedactCounts, error) {
+	return inTx(x.s, ctx, func(ctx context.Context) (store.RedactCounts, error) { return x.s.Redact(ctx, entity, keys) })
+}
 
 // BenchmarkPostgresInTx measures the unit InTx exists for: finish a
 // write, record its state and audit it, and enqueue the next step. "pool"

@@ -26,6 +26,7 @@ type migration struct {
 // Never change a released step: add one.
 var migrations = []migration{
 	{version: 1, sql: schemaV1},
+	{version: 2, sql: schemaV2},
 }
 
 // migrateLockClass is the first key of the advisory lock that serializes
@@ -233,4 +234,11 @@ CREATE TABLE kontor_audit (
 );
 CREATE INDEX kontor_audit_flow ON kontor_audit (flow, seq);
 CREATE INDEX kontor_audit_key ON kontor_audit (key, seq);
+`
+
+// schemaV2 adds what Redact looks up by entity and key. Events without a
+// key are never looked up so.
+const schemaV2 = `
+CREATE INDEX kontor_inbox_entity_key ON kontor_inbox (entity, key) WHERE key <> '';
+CREATE INDEX kontor_dead_letters_entity_key ON kontor_dead_letters (entity, key);
 `

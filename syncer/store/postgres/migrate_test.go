@@ -73,6 +73,15 @@ func tables(t testing.TB, conn *pgx.Conn, schema string) []string {
 	return ts
 }
 
+// allVersions returns the versions of the package's migrations.
+func allVersions() []int {
+	vs := make([]int, len(migrations))
+	for i, m := range migrations {
+		vs[i] = m.version
+	}
+	return vs
+}
+
 var wantTables = []string{
 	"kontor_audit", "kontor_audit_counter", "kontor_cursors", "kontor_dead_letters", "kontor_inbox",
 	"kontor_links", "kontor_schema_version", "kontor_states", "kontor_writes",
@@ -84,14 +93,14 @@ func TestMigrateFreshAndReopen(t *testing.T) {
 	schema := pgtest.Schema(t, dsn)
 	conn := admin(t, dsn)
 	s := openStore(t, dsn, schema)
-	if got := versions(t, conn, schema); !slices.Equal(got, []int{1}) {
-		t.Fatalf("versions after the first Open = %v, want [1]", got)
+	if got := versions(t, conn, schema); !slices.Equal(got, allVersions()) {
+		t.Fatalf("versions after the first Open = %v, want %v", got, allVersions())
 	}
 	if got := tables(t, conn, schema); !slices.Equal(got, wantTables) {
 		t.Errorf("tables = %v, want %v", got, wantTables)
 	}
 	var applied time.Time
-	if err := conn.QueryRow(t.Context(), "SELECT applied_at FROM "+pgx.Identifier{schema}.Sanitize()+".kontor_schema_version").Scan(&applied); err != nil {
+	if err := conn.QueryRow(t.Context(), "SELECT max(applied_at) FROM "+pgx.Identifier{schema}.Sanitize()+".kontor_schema_version").Scan(&applied); err != nil {
 		t.Fatal(err)
 	}
 	must(t, s.PutStates(t.Context(), "products", []store.ItemState{{Key: "SKU-1", Fingerprint: 1}}))
@@ -99,15 +108,15 @@ func TestMigrateFreshAndReopen(t *testing.T) {
 
 	// Reopening migrates nothing and keeps the data.
 	s2 := openStore(t, dsn, schema)
-	if got := versions(t, conn, schema); !slices.Equal(got, []int{1}) {
-		t.Errorf("versions after a reopen = %v, want [1]", got)
+	if got := versions(t, conn, schema); !slices.Equal(got, allVersions()) {
+		t.Errorf("versions after a reopen = %v, want %v", got, allVersions())
 	}
 	var again time.Time
-	if err := conn.QueryRow(t.Context(), "SELECT applied_at FROM "+pgx.Identifier{schema}.Sanitize()+".kontor_schema_version").Scan(&again); err != nil {
+	if err := conn.QueryRow(t.Context(), "SELECT max(applied_at) FROM "+pgx.Identifier{schema}.Sanitize()+".kontor_schema_version").Scan(&again); err != nil {
 		t.Fatal(err)
 	}
 	if !again.Equal(applied) {
-		t.Errorf("version 1 applied at %v, then again at %v: a reopen migrated", applied, again)
+		t.Errorf("last version applied at %v, then again at %v: a reopen migrated", applied, again)
 	}
 	st, err := s2.States(t.Context(), "products", []string{"SKU-1"})
 	must(t, err)
@@ -171,7 +180,7 @@ func TestMigrateConcurrentOpens(t *testing.T) {
 	conn := admin(t, dsn)
 	// A second step that records each run and takes its time, so openers
 	// that did not wait for each other would overlap in it.
-	steps := append(slices.Clone(migrations), migration{version: 2, sql: `
+	steps := append(slices.Clone(migrations[:1]), migration{version: 2, sql: `
 		CREATE TABLE IF NOT EXISTS kontor_test_runs (n int);
 		INSERT INTO kontor_test_runs VALUES (1);
 		SELECT pg_sleep(0.1);`})
@@ -230,8 +239,8 @@ func TestMigrateRefusesNewerSchema(t *testing.T) {
 			t.Errorf("error %q does not say %q", err, want)
 		}
 	}
-	if got := versions(t, conn, schema); !slices.Equal(got, []int{1, 7}) {
-		t.Errorf("versions after a refused Open = %v, want [1 7] untouched", got)
+	if want := append(allVersions(), 7); !slices.Equal(versions(t, conn, schema), want) {
+		t.Errorf("versions after a refused Open = %v, want %v untouched", versions(t, conn, schema), want)
 	}
 }
 
@@ -240,7 +249,7 @@ func TestMigrateFailingStepLeavesPreviousVersion(t *testing.T) {
 	dsn := pgtest.DSN(t)
 	schema := pgtest.Schema(t, dsn)
 	conn := admin(t, dsn)
-	broken := append(slices.Clone(migrations), migration{version: 2, sql: `
+	broken := append(slices.Clone(migrations[:1]), migration{version: 2, sql: `
 		CREATE TABLE kontor_half (n int);
 		INSERT INTO kontor_half VALUES (1);
 		SELECT 1/0;`})
@@ -259,7 +268,7 @@ func TestMigrateFailingStepLeavesPreviousVersion(t *testing.T) {
 		t.Errorf("the failing step left its table: %v", got)
 	}
 	// The store at version 1 still opens and works.
-	s = openStore(t, dsn, schema)
+	s = openStore(t, dsn, schema, withMigrations(migrations[:1]))
 	must(t, s.SetCursor(t.Context(), "products", kontor.Cursor{Token: "after"}))
 }
 

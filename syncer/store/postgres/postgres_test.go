@@ -144,6 +144,9 @@ func (r *roundRobin) AppendAudit(ctx context.Context, recs []store.AuditRecord) 
 func (r *roundRobin) Audit(ctx context.Context, f store.AuditFilter) ([]store.AuditRecord, error) {
 	return r.pick().Audit(ctx, f)
 }
+func (r *roundRobin) Redact(ctx context.Context, entity kontor.Entity, keys []string) (store.RedactCounts, error) {
+	return r.pick().Redact(ctx, entity, keys)
+}
 
 // TestConcurrentLinkMovesAcrossStores: stores on one schema move one ERP
 // key between links at once; afterwards exactly one link holds it, the one

@@ -88,8 +88,8 @@ func (s *Store) txOf(ctx context.Context) *txConn {
 // transaction, for the statements of a job queue or of the application.
 // A failing call leaves the transaction as it was before the call when
 // the database reported no error (an error matching kontor.ErrValidation
-// or store.ErrNotFound) and when it is PutLinks or AppendAudit, which run
-// in a savepoint. Any other call that fails in the database aborts the
+// or store.ErrNotFound) and when it is PutLinks, AppendAudit or Redact,
+// which run in a savepoint. Any other call that fails in the database aborts the
 // transaction, as any failed SQL statement does, and InTx then reports
 // that nothing committed: return the error from fn.
 //

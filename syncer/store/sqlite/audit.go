@@ -79,7 +79,7 @@ func (s *Store) Audit(ctx context.Context, f store.AuditFilter) ([]store.AuditRe
 	var out []store.AuditRecord
 	err := s.run(ctx, "Audit", reads, func(q dbtx) error {
 		rows, err := q.QueryContext(ctx, `SELECT seq, flow, entity, key, target, op, fp_before, fp_after, outcome, error, at
-			FROM kontor_audit WHERE `+strings.Join(where, ` AND `)+` ORDER BY seq LIMIT ?`, append(args, limit)...)
+			FROM kontor_audit WHERE `+strings.Join(where, ` AND `)+` ORDER BY seq`+order(f.Newest)+` LIMIT ?`, append(args, limit)...)
 		if err != nil {
 			return err
 		}
@@ -104,4 +104,12 @@ func (s *Store) Audit(ctx context.Context, f store.AuditFilter) ([]store.AuditRe
 		return nil, err
 	}
 	return out, nil
+}
+
+// order is the ORDER BY direction for a filter's Newest.
+func order(newest bool) string {
+	if newest {
+		return " DESC"
+	}
+	return ""
 }

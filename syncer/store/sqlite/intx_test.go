@@ -810,6 +810,10 @@ func (e eachInTx) Audit(ctx context.Context, f store.AuditFilter) ([]store.Audit
 	return inTx(ctx, e.s, func(ctx context.Context) ([]store.AuditRecord, error) { return e.s.Audit(ctx, f) })
 }
 
+func (e eachInTx) Redact(ctx context.Context, entity kontor.Entity, keys []string) (store.RedactCounts, error) {
+	return inTx(ctx, e.s, func(ctx context.Context) (store.RedactCounts, error) { return e.s.Redact(ctx, entity, keys) })
+}
+
 // TestConformanceEachCallInTx runs the conformance suite with every call
 // in a transaction of its own: the transaction path of every method.
 func TestConformanceEachCallInTx(t *testing.T) {
@@ -890,6 +894,9 @@ func (o oneTx) AppendAudit(ctx context.Context, recs []store.AuditRecord) error 
 }
 func (o oneTx) Audit(ctx context.Context, f store.AuditFilter) ([]store.AuditRecord, error) {
 	return o.Store.Audit(o.ctx(ctx), f)
+}
+func (o oneTx) Redact(ctx context.Context, entity kontor.Entity, keys []string) (store.RedactCounts, error) {
+	return o.Store.Redact(o.ctx(ctx), entity, keys)
 }
 
 // TestConformanceOneTx runs each check of the suite inside one

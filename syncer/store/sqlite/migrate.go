@@ -103,6 +103,12 @@ CREATE TABLE kontor_audit (
 CREATE INDEX kontor_audit_flow ON kontor_audit (flow, seq);
 CREATE INDEX kontor_audit_key ON kontor_audit (key, seq);
 `,
+	// 1 → 2: what Redact looks up by entity and key. Events without a key
+	// are never looked up so.
+	`
+CREATE INDEX kontor_inbox_entity_key ON kontor_inbox (entity, key) WHERE key <> '';
+CREATE INDEX kontor_dead_letters_entity_key ON kontor_dead_letters (entity, key);
+`,
 }
 
 // schemaTable holds the file's schema version in its one row.

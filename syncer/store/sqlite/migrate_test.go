@@ -219,3 +219,56 @@ func TestMigrateConcurrentOpens(t *testing.T) {
 		}
 	}
 }
+
+// TestMigrateRedactIndexes proves a file of version 1 gets the indexes of
+// step 2, that Redact's statements use them, and that Redact erases what
+// the file held before the upgrade.
+func TestMigrateRedactIndexes(t *testing.T) {
+	ctx := t.Context()
+	path := filepath.Join(t.TempDir(), "kontor.db")
+	const email = "canary-redact@example.com"
+	s := openTest(t, path, withMigrations(migrations[0]))
+	if _, err := s.AddInbox(ctx, store.InboxEvent{Source: "shopify", ID: "d-1", PayloadHash: 9, Entity: kontor.EntityCustomer, Key: email, Payload: []byte(email)}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.AddDeadLetter(ctx, store.DeadLetter{Flow: "customers", Entity: kontor.EntityCustomer, Key: email, Payload: []byte(email)}); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+
+	s = openTest(t, path)
+	defer s.Close()
+	if v := schemaVersion(t, s); v != len(migrations) {
+		t.Errorf("schema version after upgrade = %d, want %d", v, len(migrations))
+	}
+	args := []any{string(kontor.EntityCustomer), jsonStrings([]string{email})}
+	for _, tc := range []struct{ stmt, index string }{
+		{sqlRedactInbox, "kontor_inbox_entity_key"},
+		{sqlRedactDeadLetters, "kontor_dead_letters_entity_key"},
+		{sqlRedactAuditRows, "kontor_audit_key"},
+	} {
+		rows, err := s.w.QueryContext(ctx, "EXPLAIN QUERY PLAN "+tc.stmt, args...)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var plan []string
+		for rows.Next() {
+			var id, parent, unused int
+			var detail string
+			if err := rows.Scan(&id, &parent, &unused, &detail); err != nil {
+				t.Fatal(err)
+			}
+			plan = append(plan, detail)
+		}
+		rows.Close()
+		if p := strings.Join(plan, "; "); !strings.Contains(p, tc.index) {
+			t.Errorf("plan of %q = %q, want it to use %s", tc.stmt, p, tc.index)
+		}
+	}
+	c, err := s.Redact(ctx, kontor.EntityCustomer, []string{email})
+	if err != nil || c != (store.RedactCounts{DeadLetters: 1, InboxEvents: 1}) {
+		t.Errorf("Redact after upgrade = %+v, %v; want 1 dead letter and 1 event", c, err)
+	}
+}

@@ -649,8 +649,8 @@ func TestSchemaTooNew(t *testing.T) {
 			t.Fatal("Open of a newer schema: no error")
 		}
 		if !errors.Is(err, sqlite.ErrSchemaTooNew) || !strings.Contains(err.Error(), "version 99") ||
-			!strings.Contains(err.Error(), "up to 1") || !strings.Contains(err.Error(), path) {
-			t.Errorf("Open of a newer schema: error %q, want ErrSchemaTooNew naming the path, version 99 and 1", err)
+			!strings.Contains(err.Error(), "up to 2") || !strings.Contains(err.Error(), path) {
+			t.Errorf("Open of a newer schema: error %q, want ErrSchemaTooNew naming the path, version 99 and 2", err)
 		}
 	}
 }

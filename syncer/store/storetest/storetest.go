@@ -24,6 +24,13 @@
 //     repeat adds one.
 //   - Audit Seqs run 1, 2, 3, ... without gaps, under concurrent appends too;
 //     a Seq given is ignored.
+//   - Redact matches dead letters, inbox events, links and audit records by
+//     entity and key exactly. After it, no dead letter, pending event or
+//     audit record holds the erased data (the suite plants a canary e-mail
+//     address), an erased event still catches its redeliveries, by id and
+//     by payload hash, the erased links' remote keys are free, and the audit
+//     trail keeps every Seq, fingerprint, outcome and time. Keys that match
+//     nothing, and a repeated erasure, give zero counts.
 //   - Zero times are stamped: link UpdatedAt, event ReceivedAt, dead letter
 //     LastFailed (and a new one's FirstFailed), audit At.
 //   - A method given a done context returns its error and writes nothing.
@@ -104,6 +111,10 @@ func Checks() []Check {
 		{"Audit/Append", auditAppend},
 		{"Audit/ConcurrentSeq", auditConcurrentSeq},
 		{"Audit/Filters", auditFilters},
+
+		{"Redact/Erases", redactErases},
+		{"Redact/UnknownKeys", redactUnknownKeys},
+		{"Redact/Rejected", redactRejected},
 
 		{"Context/Cancelled", contextCancelled},
 		{"Copies/Payloads", copiesPayloads},
@@ -1070,6 +1081,10 @@ func auditFilters(t testing.TB, s store.Store) {
 		{"Flow, Key and Since", store.AuditFilter{Flow: "products", Key: "k1", Since: at(1 * m)}, []int64{4}},
 		{"Flow, AfterSeq and Limit", store.AuditFilter{Flow: "products", AfterSeq: 1, Limit: 2}, []int64{2, 4}},
 		{"Key and Limit", store.AuditFilter{Key: "k2", Limit: 1}, []int64{2}},
+		{"Newest", store.AuditFilter{Newest: true}, []int64{5, 4, 3, 2, 1}},
+		{"Newest and Limit", store.AuditFilter{Newest: true, Limit: 2}, []int64{5, 4}},
+		{"Newest, Flow and Limit", store.AuditFilter{Newest: true, Flow: "products", Limit: 2}, []int64{4, 2}},
+		{"Newest and AfterSeq", store.AuditFilter{Newest: true, AfterSeq: 3}, []int64{5, 4}},
 	} {
 		wantSeqs(t, "filter "+tc.name, audit(t, s, tc.f), tc.want...)
 	}
@@ -1123,6 +1138,7 @@ func contextCancelled(t testing.TB, s store.Store) {
 		{"DeleteDeadLetter", func() error { return s.DeleteDeadLetter(ctx, 1) }},
 		{"AppendAudit", func() error { return s.AppendAudit(ctx, []store.AuditRecord{{Flow: "products", Key: "SKU-1"}}) }},
 		{"Audit", func() error { _, err := s.Audit(ctx, store.AuditFilter{}); return err }},
+		{"Redact", func() error { _, err := s.Redact(ctx, p, []string{"SKU-0"}); return err }},
 	}
 	for _, c := range calls {
 		if err := c.call(); !errors.Is(err, context.Canceled) {
@@ -1139,6 +1155,9 @@ func contextCancelled(t testing.TB, s store.Store) {
 	}
 	if l := linkOf(t, s, p, "SKU-1"); l.Found {
 		t.Errorf("link after a cancelled PutLinks = %+v; want not found", l)
+	}
+	if l := linkOf(t, s, p, "SKU-0"); !l.Found {
+		t.Errorf("link after a cancelled Redact = %+v; want it kept", l)
 	}
 	wantEvents(t, "PendingInbox after a cancelled AddInbox and MarkInboxDone", pending(t, s, 0), []store.InboxEvent{{Source: "shopify", ID: "d-0"}})
 	if r, err := s.BeginWrite(live, "orders", "1001", 1, "idem-live"); err != nil || r.IdempotencyKey != "idem-live" {
@@ -1287,5 +1306,265 @@ func errorsNoPersonalData(t testing.TB, s store.Store) {
 		} else if strings.Contains(tc.err.Error(), email) {
 			t.Errorf("%s: error %q contains the item's key", tc.name, tc.err)
 		}
+	}
+}
+
+// --- erasure ---
+
+// canary is the personal data the erasure checks plant and look for.
+const canary = "canary-redact@example.com"
+
+func wantCounts(t testing.TB, what string, got, want store.RedactCounts) {
+	t.Helper()
+	if got != want {
+		t.Errorf("%s: counts %+v, want %+v", what, got, want)
+	}
+}
+
+func redact(t testing.TB, s store.Store, entity kontor.Entity, keys ...string) store.RedactCounts {
+	t.Helper()
+	c, err := s.Redact(t.Context(), entity, keys)
+	must(t, err)
+	return c
+}
+
+// noCanary fails when any dead letter, pending event or audit record still
+// holds the canary.
+func noCanary(t testing.TB, s store.Store, when string) {
+	t.Helper()
+	for _, dl := range deadLetters(t, s, store.DeadLetterFilter{}) {
+		if strings.Contains(dl.Key+dl.Error+string(dl.Payload), canary) {
+			t.Errorf("%s: dead letter %d (%s) holds the canary", when, dl.ID, dl.Flow)
+		}
+	}
+	for _, ev := range pending(t, s, 0) {
+		if strings.Contains(ev.Key+string(ev.Payload), canary) {
+			t.Errorf("%s: inbox event %s/%s holds the canary", when, ev.Source, ev.ID)
+		}
+	}
+	for _, r := range audit(t, s, store.AuditFilter{}) {
+		if strings.Contains(r.Key+r.Error, canary) {
+			t.Errorf("%s: audit record %d holds the canary", when, r.Seq)
+		}
+	}
+}
+
+func redactErases(t testing.TB, s store.Store) {
+	ctx := t.Context()
+	cust, order, prod := kontor.EntityCustomer, kontor.EntityOrder, kontor.EntityProduct
+	personal := []byte(`{"email":"` + canary + `","name":"Jane Canary"}`)
+	const k = canary // the customer's key is her e-mail address: the worst case
+	m := time.Minute
+
+	// Dead letters: the customer's and an order's hold her data; another
+	// customer's, another order's and a product with the order's key as
+	// its SKU stay.
+	addDeadLetter(t, s, store.DeadLetter{Flow: "customers", Entity: cust, Key: k, Class: store.ClassValidation,
+		Error: "customer: email: invalid", Payload: personal, FirstFailed: at(0), LastFailed: at(0)})
+	addDeadLetter(t, s, store.DeadLetter{Flow: "orders", Entity: order, Key: "O1", Class: store.ClassMapping,
+		Error: "unknown SKU", Payload: personal, FirstFailed: at(1 * m), LastFailed: at(1 * m)})
+	kept := []store.DeadLetter{
+		addDeadLetter(t, s, store.DeadLetter{Flow: "customers", Entity: cust, Key: "C-other", Class: store.ClassTransient,
+			Error: "timeout", Payload: []byte(`{"email":"other@example.com"}`), FirstFailed: at(2 * m), LastFailed: at(2 * m)}),
+		addDeadLetter(t, s, store.DeadLetter{Flow: "orders", Entity: order, Key: "O3", Class: store.ClassMapping,
+			Error: "unknown SKU", Payload: []byte(`{"number":"O3"}`), FirstFailed: at(3 * m), LastFailed: at(3 * m)}),
+		addDeadLetter(t, s, store.DeadLetter{Flow: "products", Entity: prod, Key: "O1", Class: store.ClassPermanent,
+			Error: "refused", Payload: []byte(`{"sku":"O1"}`), FirstFailed: at(4 * m), LastFailed: at(4 * m)}),
+	}
+
+	// Inbox: her events, one handled, one without a payload hash.
+	evK := store.InboxEvent{Source: "shopify", ID: "d-k", PayloadHash: 0x1001, Topic: "customers/update", Entity: cust, Key: k, Payload: personal, ReceivedAt: at(1 * time.Second)}
+	evO1 := store.InboxEvent{Source: "shopify", ID: "d-o1", PayloadHash: 0x1002, Topic: "orders/create", Entity: order, Key: "O1", Payload: personal, ReceivedAt: at(2 * time.Second)}
+	evO2 := store.InboxEvent{Source: "shopify", ID: "d-o2", Topic: "orders/updated", Entity: order, Key: "O2", Payload: personal, ReceivedAt: at(3 * time.Second)}
+	evO3 := store.InboxEvent{Source: "shopify", ID: "d-o3", PayloadHash: 0x1003, Topic: "orders/create", Entity: order, Key: "O3", Payload: []byte(`{"number":"O3"}`), ReceivedAt: at(4 * time.Second)}
+	evP := store.InboxEvent{Source: "erp", ID: "d-p", PayloadHash: 0x1004, Topic: "item", Entity: prod, Key: "O1", Payload: []byte(`{"sku":"O1"}`), ReceivedAt: at(5 * time.Second)}
+	for _, ev := range []store.InboxEvent{evK, evO1, evO2, evO3, evP} {
+		addInbox(t, s, ev, true)
+	}
+	must(t, s.MarkInboxDone(ctx, "shopify", "d-o1"))
+
+	must(t, s.PutLinks(ctx, []store.Link{
+		{Entity: cust, Key: k, ERPKey: "C-1", ShopKey: "S-1"},
+		{Entity: cust, Key: "C-other", ERPKey: "C-2", ShopKey: "S-2"},
+		{Entity: order, Key: "O1", ERPKey: "E-O1", ShopKey: "S-O1"},
+		{Entity: order, Key: "O2", ERPKey: "E-O2", ShopKey: "S-O2"},
+		{Entity: order, Key: "O3", ERPKey: "E-O3", ShopKey: "S-O3"},
+		{Entity: prod, Key: "O1", ERPKey: "P-1", ShopKey: "SP-1"},
+	}))
+
+	must(t, s.AppendAudit(ctx, []store.AuditRecord{
+		{Flow: "customers", Entity: cust, Key: k, Target: kontor.SideShop, Op: store.OpCreate, After: 0xC1, Outcome: kontor.Created, At: at(0)},
+		{Flow: "customers", Entity: cust, Key: k, Target: kontor.SideShop, Op: store.OpUpdate, Before: 0xC1, After: 0xC2,
+			Outcome: kontor.Failed, Error: "customer " + k + ": email: invalid", At: at(1 * m)},
+		{Flow: "orders", Entity: order, Key: "O1", Target: kontor.SideERP, Op: store.OpCreate, After: 0xD1, Outcome: kontor.Created, At: at(2 * m)},
+		{Flow: "customers", Entity: cust, Key: "C-other", Target: kontor.SideShop, Op: store.OpCreate, After: 0xC3, Outcome: kontor.Created, At: at(3 * m)},
+		{Flow: "orders", Entity: order, Key: "O3", Target: kontor.SideERP, Op: store.OpCreate, After: 0xD3, Outcome: kontor.Created, At: at(4 * m)},
+		{Flow: "products", Entity: prod, Key: "O1", Target: kontor.SideShop, Op: store.OpUpdate, Before: 0xE0, After: 0xE1, Outcome: kontor.Updated, At: at(5 * m)},
+		{Flow: "orders", Entity: order, Key: "O2", Target: kontor.SideERP, Op: store.OpUpdate, Before: 0xD1, After: 0xD2,
+			Outcome: kontor.Failed, Error: "order O2: lines[0].sku: unknown", At: at(6 * m)},
+	}))
+	before := audit(t, s, store.AuditFilter{})
+
+	wantCounts(t, "Redact of the customer", redact(t, s, cust, k),
+		store.RedactCounts{DeadLetters: 1, InboxEvents: 1, Links: 1, AuditRecords: 2})
+	// A key twice, and one the store never saw.
+	wantCounts(t, "Redact of her orders", redact(t, s, order, "O1", "O2", "O-unknown", "O1"),
+		store.RedactCounts{DeadLetters: 1, InboxEvents: 2, Links: 2, AuditRecords: 2})
+
+	// Dead letters: hers are gone, the others are as they were.
+	dls := deadLetters(t, s, store.DeadLetterFilter{})
+	if len(dls) != len(kept) {
+		t.Fatalf("DeadLetters after Redact: %d, want %d", len(dls), len(kept))
+	}
+	for i := range kept {
+		wantDeadLetter(t, fmt.Sprintf("DeadLetters[%d] after Redact", i), dls[i], kept[i])
+	}
+	wantIDs(t, "DeadLetters of the erased key", deadLetters(t, s, store.DeadLetterFilter{Key: k}))
+
+	// Inbox: the rows stay, without payload or key; the others are as
+	// they were.
+	erased := func(ev store.InboxEvent) store.InboxEvent { ev.Key, ev.Payload = "", nil; return ev }
+	wantEvents(t, "PendingInbox after Redact", pending(t, s, 0), []store.InboxEvent{erased(evK), erased(evO2), evO3, evP})
+	// Redeliveries of erased events are still duplicates: by id, and by
+	// payload hash under a new id.
+	addInbox(t, s, evK, false)
+	addInbox(t, s, evO1, false)
+	addInbox(t, s, evO2, false)
+	redelivered := evK
+	redelivered.ID = "d-k-again"
+	addInbox(t, s, redelivered, false)
+	redelivered = evO1
+	redelivered.ID = "d-o1-again"
+	addInbox(t, s, redelivered, false)
+	wantEvents(t, "PendingInbox after redeliveries", pending(t, s, 0), []store.InboxEvent{erased(evK), erased(evO2), evO3, evP})
+	must(t, s.MarkInboxDone(ctx, "shopify", "d-k"))
+	wantEvents(t, "PendingInbox after handling an erased event", pending(t, s, 0), []store.InboxEvent{erased(evO2), evO3, evP})
+
+	// Links: hers are gone from both sides; the others stay.
+	for _, l := range []struct {
+		entity kontor.Entity
+		key    string
+		want   store.Link
+	}{
+		{cust, k, store.Link{Entity: cust, Key: k}},
+		{order, "O1", store.Link{Entity: order, Key: "O1"}},
+		{order, "O2", store.Link{Entity: order, Key: "O2"}},
+		{cust, "C-other", store.Link{Entity: cust, Key: "C-other", ERPKey: "C-2", ShopKey: "S-2", Found: true}},
+		{order, "O3", store.Link{Entity: order, Key: "O3", ERPKey: "E-O3", ShopKey: "S-O3", Found: true}},
+		{prod, "O1", store.Link{Entity: prod, Key: "O1", ERPKey: "P-1", ShopKey: "SP-1", Found: true}},
+	} {
+		wantLink(t, fmt.Sprintf("link %s %s after Redact", l.entity, l.key), linkOf(t, s, l.entity, l.key), l.want)
+	}
+	for _, r := range []struct {
+		entity kontor.Entity
+		side   kontor.Side
+		remote string
+	}{{cust, kontor.SideERP, "C-1"}, {cust, kontor.SideShop, "S-1"}, {order, kontor.SideShop, "S-O1"}, {order, kontor.SideERP, "E-O2"}} {
+		_, err := s.LinkByRemote(ctx, r.entity, r.side, r.remote)
+		wantNotFound(t, fmt.Sprintf("LinkByRemote(%s, %s, %s) after Redact", r.entity, r.side, r.remote), err)
+	}
+	// Her remote keys are free for another link.
+	must(t, s.PutLinks(ctx, []store.Link{{Entity: cust, Key: "C-new", ERPKey: "C-1", ShopKey: "S-1"}}))
+	if l, err := s.LinkByRemote(ctx, cust, kontor.SideShop, "S-1"); err != nil || l.Key != "C-new" {
+		t.Errorf("LinkByRemote of a freed remote key = %+v, %v; want the link C-new", l, err)
+	}
+
+	// Audit: the same records, Seqs, fingerprints and times; hers keyed by
+	// their placeholders, also in their error texts.
+	after := audit(t, s, store.AuditFilter{})
+	wantSeqs(t, "Audit after Redact", after, 1, 2, 3, 4, 5, 6, 7)
+	if len(after) != len(before) {
+		return
+	}
+	seen := map[string]bool{}
+	for i, w := range before {
+		g := after[i]
+		sameTime(t, fmt.Sprintf("Audit[%d].At after Redact", i), g.At, w.At)
+		g.At, w.At = time.Time{}, time.Time{}
+		switch i {
+		case 0, 1, 2, 6: // hers
+			placeholder := store.RedactedKey(w.Flow, w.Seq)
+			if !strings.HasPrefix(placeholder, "redacted:") || seen[placeholder] {
+				t.Errorf("RedactedKey(%s, %d) = %q, want a distinct placeholder starting with redacted:", w.Flow, w.Seq, placeholder)
+			}
+			seen[placeholder] = true
+			w.Error = strings.ReplaceAll(w.Error, w.Key, placeholder)
+			w.Key = placeholder
+		}
+		if g != w {
+			t.Errorf("Audit[%d] after Redact = %+v, want %+v", i, g, w)
+		}
+	}
+	if got := after[1].Error; got != "customer "+store.RedactedKey("customers", 2)+": email: invalid" {
+		t.Errorf("error text of an erased record = %q, want the key replaced by the placeholder", got)
+	}
+	wantSeqs(t, "Audit of the erased key", audit(t, s, store.AuditFilter{Key: k}))
+	wantSeqs(t, "Audit of O1, a product's SKU too", audit(t, s, store.AuditFilter{Key: "O1"}), 6)
+	noCanary(t, s, "after Redact")
+}
+
+func redactUnknownKeys(t testing.TB, s store.Store) {
+	ctx := t.Context()
+	cust := kontor.EntityCustomer
+	wantCounts(t, "Redact in an empty store", redact(t, s, cust, canary), store.RedactCounts{})
+
+	dl := addDeadLetter(t, s, store.DeadLetter{Flow: "customers", Entity: cust, Key: canary, Payload: []byte(canary), FirstFailed: at(0), LastFailed: at(0)})
+	ev := store.InboxEvent{Source: "shopify", ID: "d-1", PayloadHash: 7, Entity: cust, Key: canary, Payload: []byte(canary), ReceivedAt: at(0)}
+	addInbox(t, s, ev, true)
+	link := store.Link{Entity: cust, Key: canary, ERPKey: "C-1", Found: true}
+	must(t, s.PutLinks(ctx, []store.Link{link}))
+	must(t, s.AppendAudit(ctx, []store.AuditRecord{{Flow: "customers", Entity: cust, Key: canary, Op: store.OpCreate, After: 1, Outcome: kontor.Created, At: at(0)}}))
+
+	for _, tc := range []struct {
+		name   string
+		entity kontor.Entity
+		keys   []string
+	}{
+		{"an unknown key", cust, []string{"nobody@example.com"}},
+		{"the key of another entity", kontor.EntityOrder, []string{canary}},
+		{"a prefix of the key", cust, []string{canary[:10]}},
+		{"no keys", cust, nil},
+		{"an empty list", cust, []string{}},
+	} {
+		wantCounts(t, "Redact of "+tc.name, redact(t, s, tc.entity, tc.keys...), store.RedactCounts{})
+	}
+	wantIDs(t, "DeadLetters after Redacts that match nothing", deadLetters(t, s, store.DeadLetterFilter{}), dl.ID)
+	wantEvents(t, "PendingInbox after Redacts that match nothing", pending(t, s, 0), []store.InboxEvent{ev})
+	wantLink(t, "link after Redacts that match nothing", linkOf(t, s, cust, canary), link)
+	if recs := audit(t, s, store.AuditFilter{Key: canary}); len(recs) != 1 {
+		t.Errorf("Audit of the key after Redacts that match nothing = %d records, want 1", len(recs))
+	}
+
+	// The erasure itself, then again: the second finds nothing.
+	wantCounts(t, "Redact", redact(t, s, cust, canary), store.RedactCounts{DeadLetters: 1, InboxEvents: 1, Links: 1, AuditRecords: 1})
+	wantCounts(t, "Redact repeated", redact(t, s, cust, canary), store.RedactCounts{})
+	noCanary(t, s, "after Redact")
+}
+
+func redactRejected(t testing.TB, s store.Store) {
+	ctx := t.Context()
+	cust := kontor.EntityCustomer
+	addDeadLetter(t, s, store.DeadLetter{Flow: "customers", Entity: cust, Key: canary, Payload: []byte(canary), FirstFailed: at(0), LastFailed: at(0)})
+	must(t, s.PutLinks(ctx, []store.Link{{Entity: cust, Key: canary, ERPKey: "C-1"}}))
+	for _, tc := range []struct {
+		name   string
+		entity kontor.Entity
+		keys   []string
+	}{
+		{"an empty entity", "", []string{canary}},
+		{"an empty key", cust, []string{canary, ""}},
+	} {
+		c, err := s.Redact(ctx, tc.entity, tc.keys)
+		wantValidation(t, "Redact with "+tc.name, err)
+		if err != nil && strings.Contains(err.Error(), canary) {
+			t.Errorf("Redact with %s: error %q contains a key", tc.name, err)
+		}
+		wantCounts(t, "Redact with "+tc.name, c, store.RedactCounts{})
+	}
+	if dls := deadLetters(t, s, store.DeadLetterFilter{Key: canary}); len(dls) != 1 {
+		t.Errorf("a rejected Redact erased dead letters: %d left, want 1", len(dls))
+	}
+	if l := linkOf(t, s, cust, canary); !l.Found {
+		t.Error("a rejected Redact erased a link")
 	}
 }

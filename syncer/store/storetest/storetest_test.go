@@ -87,17 +87,21 @@ func TestSuiteCatchesBrokenStores(t *testing.T) {
 		{"BeginWrite always returns the proposed key", func() store.Store { return &newKeyEveryBegin{store.NewMemory()} },
 			[]string{"Write/BeginReturnsFirstKey", "Write/ConcurrentBegin", "Write/Finish", "Write/RecordIdentity"}},
 		{"AddInbox deduplicates by id only", func() store.Store { return newIDOnlyInbox() },
-			[]string{"Inbox/ConcurrentAddOnce", "Inbox/DedupeByPayloadHash", "Inbox/MarkDone"}},
+			[]string{"Inbox/ConcurrentAddOnce", "Inbox/DedupeByPayloadHash", "Inbox/MarkDone", "Redact/Erases"}},
 		{"AddInbox checks, then inserts", func() store.Store { return newRacyInbox() },
 			[]string{"Inbox/ConcurrentAddOnce"}},
 		{"PutLinks overwrites with empty keys", func() store.Store { return newOverwritingLinks() },
-			[]string{"Links/Merge", "Links/RemoteKeyChange", "Links/RemoteKeyMoves"}},
+			[]string{"Links/Merge", "Links/RemoteKeyChange", "Links/RemoteKeyMoves", "Redact/Erases"}}, // its copies of the links outlive Redact
 		{"PendingInbox returns the caller's payload", func() store.Store { return newAliasingInbox() },
-			[]string{"Copies/Payloads"}},
+			[]string{"Copies/Payloads", "Redact/Erases", "Redact/UnknownKeys"}}, // its copies of the payloads outlive Redact
 		{"States drops duplicate keys", func() store.Store { return &dedupingStates{store.NewMemory()} },
 			[]string{"States/AlignedWithKeys"}},
 		{"Links ignores a cancelled context", func() store.Store { return &linksIgnoreContext{store.NewMemory()} },
 			[]string{"Context/Cancelled"}},
+		{"Redact ignores the entity", func() store.Store { return &redactAnyEntity{store.NewMemory()} },
+			[]string{"Redact/Erases", "Redact/UnknownKeys"}},
+		{"Redact keeps inbox payloads", func() store.Store { return newKeptPayloads() },
+			[]string{"Redact/Erases", "Redact/UnknownKeys"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			got, msgs := failedChecks(t, tc.newStore)
@@ -135,8 +139,8 @@ func TestCheckNamesAreUnique(t *testing.T) {
 		}
 		seen[c.Name] = true
 	}
-	if len(seen) != 40 {
-		t.Errorf("%d checks, want 40", len(seen))
+	if len(seen) != 43 {
+		t.Errorf("%d checks, want 43", len(seen))
 	}
 }
 
@@ -338,4 +342,57 @@ type linksIgnoreContext struct{ *store.Memory }
 
 func (b *linksIgnoreContext) Links(ctx context.Context, entity kontor.Entity, keys []string) ([]store.Link, error) {
 	return b.Memory.Links(context.WithoutCancel(ctx), entity, keys)
+}
+
+// redactAnyEntity erases the keys of every entity: an order number that is
+// also a SKU loses the product's records.
+type redactAnyEntity struct{ *store.Memory }
+
+func (b *redactAnyEntity) Redact(ctx context.Context, entity kontor.Entity, keys []string) (store.RedactCounts, error) {
+	var total store.RedactCounts
+	for _, e := range []kontor.Entity{entity, kontor.EntityCustomer, kontor.EntityOrder, kontor.EntityProduct} {
+		c, err := b.Memory.Redact(ctx, e, keys)
+		if err != nil {
+			return total, err
+		}
+		total.DeadLetters += c.DeadLetters
+		total.InboxEvents += c.InboxEvents
+		total.Links += c.Links
+		total.AuditRecords += c.AuditRecords
+	}
+	return total, nil
+}
+
+// keptPayloads keeps a copy of each event as received and hands erased
+// events out with it: an erasure that misses a copy of the data.
+type keptPayloads struct {
+	*store.Memory
+	mu     sync.Mutex
+	copies map[[2]string]store.InboxEvent
+}
+
+func newKeptPayloads() *keptPayloads {
+	return &keptPayloads{Memory: store.NewMemory(), copies: make(map[[2]string]store.InboxEvent)}
+}
+
+func (b *keptPayloads) AddInbox(ctx context.Context, ev store.InboxEvent) (bool, error) {
+	added, err := b.Memory.AddInbox(ctx, ev)
+	if added {
+		b.mu.Lock()
+		b.copies[[2]string{ev.Source, ev.ID}] = ev
+		b.mu.Unlock()
+	}
+	return added, err
+}
+
+func (b *keptPayloads) PendingInbox(ctx context.Context, limit int) ([]store.InboxEvent, error) {
+	evs, err := b.Memory.PendingInbox(ctx, limit)
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	for i := range evs {
+		if c := b.copies[[2]string{evs[i].Source, evs[i].ID}]; evs[i].Key == "" && c.Key != "" {
+			evs[i].Key, evs[i].Payload = c.Key, c.Payload
+		}
+	}
+	return evs, err
 }
