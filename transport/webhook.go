@@ -83,6 +83,10 @@ type WebhookScheme struct {
 	// IDHeader carries the delivery id by which duplicates are recognised.
 	// A delivery without it is handed on without deduplication.
 	IDHeader string
+	// IDNotUnique says the sender's delivery id can repeat for different
+	// deliveries, so duplicates are recognised by the id together with a
+	// hash of the body: two deliveries are one only when both match.
+	IDNotUnique bool
 	// EventIDHeader carries an id of the event (one event may be delivered
 	// more than once, for example to two subscriptions); it is exposed in
 	// WebhookEvent.EventID and not used for deduplication.
@@ -128,7 +132,9 @@ var ShopifyWebhooks = WebhookScheme{
 
 // WooCommerceWebhooks is WooCommerce's scheme: base64 HMAC-SHA256 of the
 // body keyed with the webhook's secret, deduplicated by
-// X-WC-Webhook-Delivery-ID. WooCommerce sends no timestamp and does not
+// X-WC-Webhook-Delivery-ID together with the body: WooCommerce derives the
+// delivery id from the webhook's id and the current second, so two
+// deliveries of one webhook in one second share it. It sends no timestamp and does not
 // retry a failed delivery. Its activation ping, a form-encoded
 // "webhook_id=<id>" without signature, is answered with 200 and not handed on.
 var WooCommerceWebhooks = WebhookScheme{
@@ -136,6 +142,7 @@ var WooCommerceWebhooks = WebhookScheme{
 	SignatureHeader:    "X-WC-Webhook-Signature",
 	Encoding:           SignatureBase64,
 	IDHeader:           "X-WC-Webhook-Delivery-ID",
+	IDNotUnique:        true,
 	TopicHeader:        "X-WC-Webhook-Topic",
 	Headers:            []string{"X-WC-Webhook-Source", "X-WC-Webhook-Resource", "X-WC-Webhook-Event", "X-WC-Webhook-ID"},
 	AcceptUnsignedPing: isWooCommercePing,
@@ -532,7 +539,12 @@ func (wr *WebhookReceiver) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		wr.deliver(ctx, w, r, ev)
 		return
 	}
-	wr.deliverOnce(ctx, w, r, ev, wr.scheme.Name+":"+id, now)
+	key := wr.scheme.Name + ":" + id
+	if wr.scheme.IDNotUnique {
+		sum := sha256.Sum256(body)
+		key += ":" + hex.EncodeToString(sum[:12])
+	}
+	wr.deliverOnce(ctx, w, r, ev, key, now)
 }
 
 // deliverOnce hands ev on unless its key was seen before. Concurrent

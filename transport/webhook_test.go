@@ -1028,3 +1028,24 @@ func TestWebhookForgetOutlivesTimeout(t *testing.T) {
 		assert.NoError(t, forgetErr)
 	})
 }
+
+// WooCommerce derives the delivery id from the webhook id and the second,
+// so two different deliveries can share one: both are handed on, and only
+// a true repeat (same id, same body) is a duplicate.
+func TestWebhookWooCommerceSharedDeliveryID(t *testing.T) {
+	t.Parallel()
+	cb := &callbackRecorder{}
+	wr := newTestReceiver(t, WooCommerceWebhooks, []string{wooSecret}, cb.handle)
+	other := `{"id":43,"status":"processing"}`
+	send := func(body string) int {
+		return postWebhook(wr, body, map[string]string{
+			"X-WC-Webhook-Signature":   signBase64(wooSecret, body),
+			"X-WC-Webhook-Delivery-ID": "5f3c0a0e1b2d4c6e8f9a",
+			"X-WC-Webhook-Topic":       "order.updated",
+		}).Code
+	}
+	assert.Equal(t, http.StatusOK, send(wooBody))
+	assert.Equal(t, http.StatusOK, send(other))
+	assert.Equal(t, http.StatusOK, send(wooBody))
+	assert.Equal(t, 2, cb.count(), "two deliveries under one id reach the callback, the repeat does not")
+}
