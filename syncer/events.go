@@ -53,11 +53,16 @@ func (s *Syncer) Notify(ctx context.Context, flow string, ev Event) error {
 		}
 		return nil
 	}
+	f.mu.Lock()
 	if ev.Key != "" {
-		f.mu.Lock()
 		f.announced[ev.Key] = struct{}{}
-		f.mu.Unlock()
+	} else if len(ev.Payload) == 0 {
+		// A bare hint (an ERP notification that names a record id, not
+		// a key) announces that something changed, not what: whatever
+		// the sweep it starts writes was announced.
+		f.hinted = true
 	}
+	f.mu.Unlock()
 	if !f.cfg.realtime {
 		return nil
 	}

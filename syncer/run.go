@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"sync/atomic"
 	"time"
 
@@ -139,6 +140,7 @@ func (r *run) sweep(ctx context.Context) error {
 	if r.missed {
 		f.mu.Lock()
 		clear(f.announced)
+		f.hinted = false
 		f.mu.Unlock()
 	}
 	if maxSeen.After(cur.Since) {
@@ -421,7 +423,7 @@ func (r *run) resolved(ctx context.Context, it *Item) {
 // deadLetter stores a failed item with its source payload and class.
 func (r *run) deadLetter(ctx context.Context, it *Item, cause error) error {
 	if r.plan != nil {
-		r.plan.Failures = append(r.plan.Failures, Failure{Key: it.Key, Class: classify(cause), Error: cause.Error()})
+		r.plan.Failures = append(r.plan.Failures, Failure{Key: it.Key, Class: classify(r.f.entity, cause), Error: cause.Error()})
 		return nil
 	}
 	payload, err := json.Marshal(it.source)
@@ -430,7 +432,7 @@ func (r *run) deadLetter(ctx context.Context, it *Item, cause error) error {
 	}
 	now := r.s.cfg.now()
 	_, err = r.s.store.AddDeadLetter(ctx, store.DeadLetter{
-		Flow: r.f.name, Entity: r.f.entity, Key: it.Key, Class: classify(cause), Kind: kontor.KindOf(cause),
+		Flow: r.f.name, Entity: r.f.entity, Key: it.Key, Class: classify(r.f.entity, cause), Kind: kontor.KindOf(cause),
 		Error: cause.Error(), Payload: payload, Attempts: 1, MappingVersion: it.MappingVersion,
 		FirstFailed: now, LastFailed: now,
 	})
@@ -438,12 +440,20 @@ func (r *run) deadLetter(ctx context.Context, it *Item, cause error) error {
 		return err
 	}
 	r.rep.DeadLettered++
-	r.s.cfg.logger.Warn("syncer: dead letter", "flow", r.f.name, "key", it.Key, "class", string(classify(cause)), "kind", kontor.KindOf(cause).String())
+	r.s.cfg.logger.Warn("syncer: dead letter", "flow", r.f.name, "key", it.Key, "class", string(classify(r.f.entity, cause)), "kind", kontor.KindOf(cause).String())
 	return nil
 }
 
-// classify says which class of dead letter an error makes.
-func classify(err error) store.Class {
+// dependents are the entities that refer to another one in the target (a
+// price or stock level to its product, a shipment or status to its order):
+// the target not finding what they refer to means it is not there yet.
+var dependents = []kontor.Entity{kontor.EntityPrice, kontor.EntityStock, kontor.EntityShipment, kontor.EntityStatus}
+
+// classify says which class of dead letter an error makes for an item of
+// entity e. A dependent item the target reports not found (stock for a
+// product the shop does not have yet) waits, as a mapping dead letter,
+// for the link that the other flow's write creates.
+func classify(e kontor.Entity, err error) store.Class {
 	var pe *panicError
 	switch {
 	case errors.Is(err, mapping.ErrMissing):
@@ -454,6 +464,10 @@ func classify(err error) store.Class {
 	switch kontor.KindOf(err) {
 	case kontor.KindValidation:
 		return store.ClassValidation
+	case kontor.KindNotFound:
+		if slices.Contains(dependents, e) {
+			return store.ClassMapping
+		}
 	case kontor.KindRetryable, kontor.KindRateLimited, kontor.KindUnknown:
 		return store.ClassTransient
 	}
@@ -465,7 +479,7 @@ func (r *run) announced(key string) bool {
 	r.f.mu.Lock()
 	defer r.f.mu.Unlock()
 	_, ok := r.f.announced[key]
-	return ok
+	return ok || r.f.hinted
 }
 
 // echoFlow names the pseudo-flow under which the engine remembers what it

@@ -133,3 +133,65 @@ func TestWhere(t *testing.T) {
 	err = bad.Add(syncer.Products(erp, shop, syncer.Where(func(*kontor.Order) bool { return true })))
 	require.ErrorContains(t, err, "Where takes")
 }
+
+// Stock for a product the shop does not have yet waits as a mapping dead
+// letter and is written by itself once the products flow links a product.
+func TestDependentNotFoundWaitsForLink(t *testing.T) {
+	ctx := t.Context()
+	erp, shop := memerp.New(), memshop.New()
+	_, err := erp.PutProduct(kontortest.SampleProduct(0))
+	require.NoError(t, err)
+	level := kontortest.SampleStock(0)
+	_, err = erp.PutStock(level)
+	require.NoError(t, err)
+	s := syncer.New(store.NewMemory(), syncer.WithRetry(syncer.RetryPolicy{Attempts: 1}))
+	require.NoError(t, s.Add(syncer.Stock(erp, shop), syncer.Products(erp, shop)))
+
+	shop.FailKey(level.Key(), kontor.NewError(kontor.KindNotFound, "memshop", nil))
+	rep, err := s.Sync(ctx, "stock")
+	require.NoError(t, err)
+	assert.Equal(t, 1, rep.DeadLettered)
+	dls, err := s.DeadLetters(ctx, store.DeadLetterFilter{})
+	require.NoError(t, err)
+	require.Len(t, dls, 1)
+	assert.Equal(t, store.ClassMapping, dls[0].Class, "not found in the shop yet: waits for a link")
+
+	shop.FailKey(level.Key(), nil)
+	rep, err = s.Sync(ctx, "products")
+	require.NoError(t, err)
+	assert.Equal(t, 1, rep.Created)
+	assert.Equal(t, 1, rep.Replayed, "the new product link replays the waiting stock")
+	_, ok := shop.Stock(level.SKU, level.Location)
+	assert.True(t, ok)
+	dls, err = s.DeadLetters(ctx, store.DeadLetterFilter{})
+	require.NoError(t, err)
+	assert.Empty(t, dls)
+}
+
+// A bare hint (no key, no payload) announces a change without naming it:
+// what the sweep it starts writes is not counted as missed.
+func TestBareHintAnnouncesTheSweep(t *testing.T) {
+	ctx := t.Context()
+	erp, shop := memerp.New(), memshop.New()
+	s := syncer.New(store.NewMemory())
+	require.NoError(t, s.Add(syncer.Stock(erp, shop)))
+	_, err := erp.PutStock(kontortest.SampleStock(9))
+	require.NoError(t, err)
+	_, err = s.Sync(ctx, "stock") // the initial load
+	require.NoError(t, err)
+	for i := range 3 {
+		_, err := erp.PutStock(kontortest.SampleStock(i))
+		require.NoError(t, err)
+	}
+	require.NoError(t, s.Notify(ctx, "stock", kontor.Event{ID: "n-1", Topic: "stockLevels/updated"}))
+	rep, err := s.Sync(ctx, "stock")
+	require.NoError(t, err)
+	assert.Equal(t, 3, rep.Created)
+	assert.Equal(t, 0, rep.Missed)
+
+	_, err = erp.PutStock(kontortest.SampleStock(3))
+	require.NoError(t, err)
+	rep, err = s.Sync(ctx, "stock")
+	require.NoError(t, err)
+	assert.Equal(t, 1, rep.Missed, "the hint was used up by the sweep before")
+}

@@ -85,6 +85,7 @@ type flowState struct {
 
 	mu        sync.Mutex
 	announced map[string]struct{} // keys that events announced since the last sweep
+	hinted    bool                // an event without payload came since the last sweep
 	busy      sync.Mutex          // one run of a flow at a time
 	stats     flowStats           // for Status, guarded by mu
 	version   *atomic.Uint64      // the Syncer's status version
