@@ -278,6 +278,13 @@ func (f failingRedact) Redact(ctx context.Context, e kontor.Entity, keys []strin
 	return f.Store.Redact(ctx, e, keys)
 }
 
+func (f failingRedact) RedactAll(ctx context.Context, e kontor.Entity) (store.RedactCounts, error) {
+	if f.redactErr != nil {
+		return store.RedactCounts{}, f.redactErr
+	}
+	return f.Store.RedactAll(ctx, e)
+}
+
 func (f failingRedact) AppendAudit(ctx context.Context, recs []store.AuditRecord) error {
 	if f.auditErr != nil {
 		return f.auditErr
@@ -317,4 +324,152 @@ func TestRedactStoreFailures(t *testing.T) {
 	for _, p := range personalKeys {
 		assert.NotContains(t, logs.String(), p)
 	}
+}
+
+// TestRedactAllErasesEntity: a shop removed the app, and shop/redact asks
+// to erase all its customers. Two customers' dead letters, events, links
+// and audit records, and an event that came without a key, hold the
+// canary; so do a product's dead letter and event. RedactAll of the
+// customers leaves no customer record holding it, keeps the product's,
+// records the erasure naming no key, and logs nothing personal. Repeated,
+// it erases nothing more and records so.
+func TestRedactAllErasesEntity(t *testing.T) {
+	ctx := context.Background()
+	var logs syncLog
+	st := store.NewMemory()
+	s, _ := newTestSyncer(t, st, WithLogger(newJSONLogger(&logs)))
+	cust, prod := kontor.EntityCustomer, kontor.EntityProduct
+	personal := []byte(`{"email":"` + redactCanary + `"}`)
+	for _, dl := range []store.DeadLetter{
+		{Flow: "customers", Entity: cust, Key: custKey, Class: store.ClassValidation, Error: "customer: email: invalid", Payload: personal},
+		{Flow: "customers", Entity: cust, Key: "CUST-OTHER", Class: store.ClassTransient, Error: "timeout", Payload: personal},
+		{Flow: "products", Entity: prod, Key: "SKU-1", Class: store.ClassPermanent, Error: "refused", Payload: personal},
+	} {
+		_, err := st.AddDeadLetter(ctx, dl)
+		require.NoError(t, err)
+	}
+	for _, ev := range []store.InboxEvent{
+		{Source: "shopify", ID: "c-1", PayloadHash: 71, Topic: "customers/update", Entity: cust, Key: custKey, Payload: personal},
+		{Source: "shopify", ID: "c-2", PayloadHash: 72, Topic: "customers/update", Entity: cust, Payload: personal},
+		{Source: "erp", ID: "p-1", PayloadHash: 73, Topic: "item", Entity: prod, Key: "SKU-1", Payload: personal},
+	} {
+		_, err := st.AddInbox(ctx, ev)
+		require.NoError(t, err)
+	}
+	require.NoError(t, st.PutLinks(ctx, []store.Link{
+		{Entity: cust, Key: custKey, ShopKey: "gid://shopify/Customer/7"},
+		{Entity: cust, Key: "CUST-OTHER", ShopKey: "gid://shopify/Customer/8"},
+		{Entity: prod, Key: "SKU-1", ERPKey: "I-1"},
+	}))
+	require.NoError(t, st.AppendAudit(ctx, []store.AuditRecord{
+		{Flow: "customers", Entity: cust, Key: custKey, Target: kontor.SideERP, Op: store.OpUpdate, Outcome: kontor.Failed,
+			Error: "customer " + custKey + ": email: invalid"},
+		{Flow: "products", Entity: prod, Key: "SKU-1", Target: kontor.SideShop, Op: store.OpUpdate, Outcome: kontor.Updated},
+	}))
+	require.Len(t, holdsPersonal(t, st), 7, "the test plants the canary")
+	logged := len(logs.String())
+
+	require.NoError(t, s.RedactAll(ctx, cust, "shopify shop/redact"))
+
+	assert.Equal(t, []string{"dead letter products", "event p-1"}, holdsPersonal(t, st),
+		"no customer record holds the canary; the product's still do")
+	dls, err := st.DeadLetters(ctx, store.DeadLetterFilter{})
+	require.NoError(t, err)
+	require.Len(t, dls, 1)
+	assert.Equal(t, prod, dls[0].Entity)
+	assert.Equal(t, personal, dls[0].Payload, "another entity's dead letter is kept whole")
+	pending, err := st.PendingInbox(ctx, 0)
+	require.NoError(t, err)
+	require.Len(t, pending, 3)
+	for _, ev := range pending {
+		if ev.Entity == prod {
+			assert.Equal(t, personal, ev.Payload, ev.ID)
+			continue
+		}
+		assert.Empty(t, ev.Payload, ev.ID)
+		assert.Empty(t, ev.Key, ev.ID)
+	}
+	ls, err := st.Links(ctx, cust, []string{custKey, "CUST-OTHER"})
+	require.NoError(t, err)
+	assert.False(t, ls[0].Found)
+	assert.False(t, ls[1].Found)
+	l, err := st.Links(ctx, prod, []string{"SKU-1"})
+	require.NoError(t, err)
+	assert.True(t, l[0].Found)
+
+	recs, err := st.Audit(ctx, store.AuditFilter{})
+	require.NoError(t, err)
+	require.Len(t, recs, 3)
+	assert.Equal(t, store.RedactedKey("customers", 1), recs[0].Key)
+	assert.Equal(t, "SKU-1", recs[1].Key)
+	assert.Equal(t, store.AuditRecord{Seq: 3, Flow: "redact", Entity: cust, Key: "redacted", Op: store.OpRedact,
+		Outcome: kontor.Updated, At: recs[2].At,
+		Error: "shopify shop/redact: erased all: 2 dead letters, 2 inbox payloads, 2 links, 1 audit keys"}, recs[2])
+
+	erasureLog := logs.String()[logged:]
+	assert.Contains(t, erasureLog, `"msg":"syncer: personal data erased"`)
+	assert.Contains(t, erasureLog, `"keys":"all"`)
+	assert.Contains(t, erasureLog, `"dead_letters":2`)
+	for _, p := range personalKeys {
+		assert.NotContains(t, erasureLog, p)
+	}
+
+	// Again: nothing more, recorded as unchanged.
+	require.NoError(t, s.RedactAll(ctx, cust, "shopify shop/redact"))
+	recs, err = st.Audit(ctx, store.AuditFilter{Flow: "redact"})
+	require.NoError(t, err)
+	require.Len(t, recs, 2)
+	assert.Equal(t, kontor.Unchanged, recs[1].Outcome)
+	assert.Equal(t, "shopify shop/redact: erased all: 0 dead letters, 0 inbox payloads, 0 links, 0 audit keys", recs[1].Error)
+}
+
+// TestRedactAllRefusesBadInput: an empty reason or entity is refused
+// before anything is erased, and nothing is recorded.
+func TestRedactAllRefusesBadInput(t *testing.T) {
+	ctx := context.Background()
+	st := store.NewMemory()
+	s, _ := newTestSyncer(t, st)
+	_, err := st.AddDeadLetter(ctx, store.DeadLetter{Flow: "customers", Entity: kontor.EntityCustomer, Key: custKey, Payload: []byte(redactCanary)})
+	require.NoError(t, err)
+	for _, tc := range []struct {
+		name   string
+		entity kontor.Entity
+		reason string
+	}{
+		{"an empty reason", kontor.EntityCustomer, " "},
+		{"an empty entity", "", redactReason},
+	} {
+		err := s.RedactAll(ctx, tc.entity, tc.reason)
+		require.Error(t, err, tc.name)
+		assert.ErrorIs(t, err, kontor.ErrValidation, tc.name)
+	}
+	dls, err := st.DeadLetters(ctx, store.DeadLetterFilter{})
+	require.NoError(t, err)
+	assert.Len(t, dls, 1, "nothing was erased")
+	recs, err := st.Audit(ctx, store.AuditFilter{})
+	require.NoError(t, err)
+	assert.Empty(t, recs, "no erasure was recorded")
+}
+
+// TestRedactAllStoreFailure: a failed erasure is returned, retryable as
+// the store said, logged, and records nothing.
+func TestRedactAllStoreFailure(t *testing.T) {
+	ctx := context.Background()
+	down := kontor.NewError(kontor.KindRetryable, "store RedactAll", errors.New("connection reset"))
+	mem := store.NewMemory()
+	_, err := mem.AddDeadLetter(ctx, store.DeadLetter{Flow: "customers", Entity: kontor.EntityCustomer, Key: custKey, Payload: []byte(redactCanary)})
+	require.NoError(t, err)
+	var logs syncLog
+	s, _ := newTestSyncer(t, failingRedact{Store: mem, redactErr: down}, WithLogger(newJSONLogger(&logs)))
+	err = s.RedactAll(ctx, kontor.EntityCustomer, redactReason)
+	require.ErrorIs(t, err, down)
+	assert.True(t, kontor.IsRetryable(err))
+	recs, err := mem.Audit(ctx, store.AuditFilter{})
+	require.NoError(t, err)
+	assert.Empty(t, recs)
+	dls, err := mem.DeadLetters(ctx, store.DeadLetterFilter{})
+	require.NoError(t, err)
+	assert.Len(t, dls, 1)
+	assert.Contains(t, logs.String(), `"msg":"syncer: erasure failed"`)
+	assert.NotContains(t, logs.String(), redactCanary)
 }

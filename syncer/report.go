@@ -17,7 +17,7 @@ type Report struct {
 	DeadLettered int           // items that failed and went to the dead letters
 	Missed       int           // items the sweep wrote that no event had announced
 	Duplicates   int           // events dropped as already received
-	Replayed     int           // dead letters written successfully on replay
+	Replayed     int           // dead letters resolved: written on replay, or by a sweep or event since
 	Requests     int           // write calls made to the sink
 	Enqueued     int           // items handed to the queue as write jobs
 	Waits        int           // times a rate limit made the flow wait

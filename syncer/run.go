@@ -27,6 +27,10 @@ type run struct {
 	newLink bool             // a link was created: mapping dead letters may now pass
 	inJob   bool             // a write job: it writes its item, it does not enqueue
 	kind    runKind
+	// letters maps the keys of the flow's dead letters to their ids, read
+	// at the run's first write: an item written since it failed leaves
+	// them.
+	letters map[string]int64
 
 	waits     atomic.Int64 // rate-limit waits on the run's behalf
 	waitNanos atomic.Int64 // and their total time
@@ -328,6 +332,20 @@ func (r *run) assignIdempotencyKeys(ctx context.Context, items []*Item) ([]*Item
 // records, echo markers; failures were dead-lettered by the middleware.
 func (r *run) record(ctx context.Context, items []*Item, results []kontor.Result) error {
 	f, st := r.f, r.s.store
+	if r.letters == nil && r.plan == nil {
+		dls, err := st.DeadLetters(ctx, store.DeadLetterFilter{Flow: f.name})
+		if err != nil {
+			return err
+		}
+		r.letters = make(map[string]int64, len(dls))
+		for _, dl := range dls {
+			// A validation dead letter stays for a person to look at (a
+			// malformed delivery names the item it was about).
+			if dl.Class != store.ClassValidation {
+				r.letters[dl.Key] = dl.ID
+			}
+		}
+	}
 	// With a flow writing back the other way, remember both what this flow
 	// wrote (its echo, when the target reports it) and what it read: a
 	// later change at the source back to a value this engine once wrote
@@ -410,12 +428,23 @@ func (r *run) record(ctx context.Context, items []*Item, results []kontor.Result
 }
 
 // resolved deletes the dead letter a replayed item came from: the item is
-// written, or found already up to date.
+// written, or found already up to date. An item a sweep or an event wrote
+// after it failed (its source changed, its mapping appeared) leaves the
+// dead letters too: replaying the old payload later would be wrong.
 func (r *run) resolved(ctx context.Context, it *Item) {
 	if id, ok := r.replay[it.Key]; ok {
 		if err := r.s.store.DeleteDeadLetter(ctx, id); err == nil {
 			r.rep.Replayed++
 			delete(r.replay, it.Key)
+			delete(r.letters, it.Key)
+		}
+		return
+	}
+	if id, ok := r.letters[it.Key]; ok {
+		if err := r.s.store.DeleteDeadLetter(ctx, id); err == nil {
+			delete(r.letters, it.Key)
+			r.rep.Replayed++
+			r.s.cfg.logger.Info("syncer: a dead letter's item was written since", "flow", r.f.name, "key", it.Key, "dead_letter", id)
 		}
 	}
 }

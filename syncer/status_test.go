@@ -195,3 +195,32 @@ func TestBareHintAnnouncesTheSweep(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, 1, rep.Missed, "the hint was used up by the sweep before")
 }
+
+// An item that a sweep writes after it failed leaves the dead letters: its
+// old payload must not be replayed over the newer one.
+func TestWrittenItemLeavesTheDeadLetters(t *testing.T) {
+	ctx := t.Context()
+	erp, shop := memerp.New(), memshop.New()
+	p := kontortest.SampleProduct(0)
+	_, err := erp.PutProduct(p)
+	require.NoError(t, err)
+	s := syncer.New(store.NewMemory(), syncer.WithRetry(syncer.RetryPolicy{Attempts: 1}))
+	require.NoError(t, s.Add(syncer.Products(erp, shop)))
+	shop.FailKey(p.SKU, kontor.NewError(kontor.KindPermanent, "memshop", nil))
+	_, err = s.Sync(ctx, "products")
+	require.NoError(t, err)
+	dls, err := s.DeadLetters(ctx, store.DeadLetterFilter{})
+	require.NoError(t, err)
+	require.Len(t, dls, 1)
+
+	shop.FailKey(p.SKU, nil)
+	p.Title = "Changed at the source"
+	_, err = erp.PutProduct(p)
+	require.NoError(t, err)
+	rep, err := s.Sync(ctx, "products")
+	require.NoError(t, err)
+	assert.Equal(t, 1, rep.Created)
+	dls, err = s.DeadLetters(ctx, store.DeadLetterFilter{})
+	require.NoError(t, err)
+	assert.Empty(t, dls, "the written item's dead letter is gone")
+}

@@ -289,12 +289,12 @@ func unknownSKU(ctx context.Context, w *world) error {
 	if err := waitForOrders(ctx, w, []string{placed.Number}); err != nil {
 		return err
 	}
-	left, err := w.s.DeadLetters(ctx, store.DeadLetterFilter{Key: placed.Number})
-	if err != nil {
-		return err
-	}
-	if len(left) != 0 {
-		return fmt.Errorf("order %s is still in the dead letters after its replay", placed.Number)
+	// The write and the dead letter's removal are two steps: wait for both.
+	if err := waitFor(ctx, "the dead letter to go", func() bool {
+		left, err := w.s.DeadLetters(ctx, store.DeadLetterFilter{Key: placed.Number})
+		return err == nil && len(left) == 0
+	}); err != nil {
+		return fmt.Errorf("order %s is still in the dead letters after its replay: %w", placed.Number, err)
 	}
 	fmt.Fprintln(w.out, "   replayed by itself; the dead letters are empty again")
 	return nil

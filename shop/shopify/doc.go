@@ -137,9 +137,13 @@
 // customer's ID, without personal data. customers/redact calls the
 // [Redactor] (the engine) with the customer's key and the numbers of the
 // orders to redact, looked up briefly (their shop keys where the lookup
-// fails), and shop/redact with all customers; the handler answers 200
-// once the redaction is done and 500 when it failed or no Redactor is set
-// ([WithRedactor]), so Shopify asks again.
+// fails). shop/redact, sent 48 hours after the shop uninstalled the app,
+// erases everything stored about the shop's customers: when the Redactor
+// is a [ShopRedactor] (the engine is), the handler calls its RedactAll for
+// the customers, the orders and the returns. The handler answers 200 once
+// the erasure is done and 500 when it failed, no Redactor is set
+// ([WithRedactor]) or, for shop/redact, the Redactor has no RedactAll
+// (logged), so Shopify asks again.
 //
 // Access tokens never reach logs or errors: the transport logs redact
 // X-Shopify-Access-Token, the client removes its token from any error

@@ -16,19 +16,37 @@ import (
 	"github.com/kontor-dev/kontor/transport"
 )
 
-// Redactor erases the personal data the integration stored about
+// Redactor erases the personal data the integration stored about given
 // customers and orders and records that it did, as Shopify's mandatory
-// compliance webhooks require. The engine (*syncer.Syncer) implements it.
+// compliance webhook customers/redact requires. The engine
+// (*syncer.Syncer) implements it, and ShopRedactor for shop/redact.
 //
-// entity is EntityCustomer or EntityOrder; keys are the keys the
-// connector gives those entities: customer numbers (the numeric Shopify
-// customer ID) and order numbers ("#1001"), or, for an order whose number
-// could not be looked up, its shop key ("gid://shopify/Order/…"). For
-// shop/redact entity is EntityCustomer and keys is nil: everything stored
-// about the shop's customers. reason is the webhook topic.
+// entity is EntityCustomer or EntityOrder; keys, never empty, are the
+// keys the connector gives those entities: customer numbers (the numeric
+// Shopify customer ID) and order numbers ("#1001"), or, for an order whose
+// number could not be looked up, its shop key ("gid://shopify/Order/…").
+// reason is the webhook topic.
 type Redactor interface {
 	Redact(ctx context.Context, entity kontor.Entity, keys []string, reason string) error
 }
+
+// ShopRedactor erases everything the integration stored of an entity. A
+// Redactor that implements it can honour shop/redact, which Shopify sends
+// 48 hours after a shop uninstalled the app, asking to erase everything
+// stored about the shop's customers: the handler finds it by type
+// assertion on the Redactor given to WithRedactor and calls RedactAll for
+// EntityCustomer, EntityOrder and EntityReturn, in this order, with reason
+// "shop/redact". *syncer.Syncer implements it.
+//
+// A Redactor without it cannot honour shop/redact: such a delivery is
+// answered with 500, so Shopify retries, and the handler logs why.
+type ShopRedactor interface {
+	RedactAll(ctx context.Context, entity kontor.Entity, reason string) error
+}
+
+// shopRedactEntities are the entities shop/redact erases, in this order:
+// those whose records name the shop's customers.
+var shopRedactEntities = []kontor.Entity{kontor.EntityCustomer, kontor.EntityOrder, kontor.EntityReturn}
 
 // WebhookOption configures a WebhookHandler.
 type WebhookOption func(*webhookConfig) error
@@ -41,8 +59,10 @@ type webhookConfig struct {
 }
 
 // WithRedactor handles the compliance topics customers/redact and
-// shop/redact by erasing through r. Without it those deliveries are
-// answered with 500, so Shopify retries until the integration can erase.
+// shop/redact by erasing through r; shop/redact needs r to be a
+// ShopRedactor too. Without it, or without RedactAll for shop/redact,
+// those deliveries are answered with 500, so Shopify retries until the
+// integration can erase.
 func WithRedactor(r Redactor) WebhookOption {
 	return func(c *webhookConfig) error {
 		if r == nil {
@@ -97,6 +117,10 @@ func (c *Client) WebhookHandler(secrets transport.WebhookSecrets, handle kontor.
 		}
 	}
 	h := &WebhookHandler{c: c, handle: handle, cfg: cfg, events: newEventIDs(cfg.eventIDs, 24*time.Hour)}
+	if _, ok := cfg.redactor.(ShopRedactor); cfg.redactor != nil && !ok {
+		c.log.LogAttrs(context.Background(), slog.LevelWarn, "shopify: the redactor has no RedactAll, shop/redact will be answered with 500 until it has",
+			slog.String("redactor", fmt.Sprintf("%T", cfg.redactor)))
+	}
 	r, err := transport.NewWebhookReceiver(transport.ShopifyWebhooks, secrets, h.deliver, cfg.receiver...)
 	if err != nil {
 		return nil, err
@@ -221,10 +245,7 @@ func (h *WebhookHandler) route(ctx context.Context, we transport.WebhookEvent, i
 	case "customers/redact":
 		return h.redactCustomer(ctx, we)
 	case "shop/redact":
-		if h.cfg.redactor == nil {
-			return errors.New("shopify webhook shop/redact: no redactor configured")
-		}
-		return h.cfg.redactor.Redact(ctx, kontor.EntityCustomer, nil, we.Topic)
+		return h.redactShop(ctx, we)
 	}
 	return h.handle(ctx, ev)
 }
@@ -279,6 +300,28 @@ func (h *WebhookHandler) redactCustomer(ctx context.Context, we transport.Webhoo
 		}
 	}
 	return h.cfg.redactor.Redact(ctx, kontor.EntityOrder, keys, we.Topic)
+}
+
+// redactShop erases everything stored about the shop's customers: all of
+// each of shopRedactEntities. It stops at the first failure, so Shopify
+// retries the whole delivery; RedactAll is idempotent.
+func (h *WebhookHandler) redactShop(ctx context.Context, we transport.WebhookEvent) error {
+	if h.cfg.redactor == nil {
+		return errors.New("shopify webhook shop/redact: no redactor configured")
+	}
+	sr, ok := h.cfg.redactor.(ShopRedactor)
+	if !ok {
+		err := fmt.Errorf("shopify webhook shop/redact: the redactor (%T) has no RedactAll; it must implement shopify.ShopRedactor to erase all of the shop's customers", h.cfg.redactor)
+		h.c.log.LogAttrs(ctx, slog.LevelError, "shopify: shop/redact not honoured, Shopify will retry",
+			slog.String("webhook_id", we.DeliveryID), slog.String("error", err.Error()))
+		return err
+	}
+	for _, e := range shopRedactEntities {
+		if err := sr.RedactAll(ctx, e, we.Topic); err != nil {
+			return fmt.Errorf("shopify webhook shop/redact: %s: %w", e, err)
+		}
+	}
+	return nil
 }
 
 func laterOf(a, b time.Time) time.Time {

@@ -40,10 +40,13 @@ type recorder struct {
 	failRedac error
 }
 
+// redaction is one erasure the handler asked for: of keys, or, when all,
+// of every key of the entity (RedactAll).
 type redaction struct {
 	entity kontor.Entity
 	keys   []string
 	reason string
+	all    bool
 }
 
 func (r *recorder) handle(_ context.Context, ev kontor.Event) error {
@@ -63,8 +66,24 @@ func (r *recorder) Redact(_ context.Context, entity kontor.Entity, keys []string
 	if r.failRedac != nil {
 		return r.failRedac
 	}
-	r.redacted = append(r.redacted, redaction{entity, keys, reason})
+	r.redacted = append(r.redacted, redaction{entity: entity, keys: keys, reason: reason})
 	return nil
+}
+
+func (r *recorder) RedactAll(_ context.Context, entity kontor.Entity, reason string) error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.failRedac != nil {
+		return r.failRedac
+	}
+	r.redacted = append(r.redacted, redaction{entity: entity, reason: reason, all: true})
+	return nil
+}
+
+func (r *recorder) redactions() []redaction {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return append([]redaction(nil), r.redacted...)
 }
 
 func (r *recorder) got() []kontor.Event {
@@ -256,10 +275,12 @@ func TestWebhookCompliance(t *testing.T) {
 	require.Equal(t, http.StatusOK, deliver(t, h, delivery{topic: "customers/redact", webhookID: "r1", body: body}))
 	require.Equal(t, http.StatusOK, deliver(t, h, delivery{topic: "shop/redact", webhookID: "r2", body: []byte(`{"shop_id":954889,"shop_domain":"test-shop.myshopify.com"}`)}))
 	assert.Equal(t, []redaction{
-		{kontor.EntityCustomer, []string{"207119551"}, "customers/redact"},
-		{kontor.EntityOrder, []string{"#1001", "gid://shopify/Order/299938"}, "customers/redact"},
-		{kontor.EntityCustomer, nil, "shop/redact"},
-	}, rec.redacted, "order numbers where the shop still knows them, else shop keys")
+		{entity: kontor.EntityCustomer, keys: []string{"207119551"}, reason: "customers/redact"},
+		{entity: kontor.EntityOrder, keys: []string{"#1001", "gid://shopify/Order/299938"}, reason: "customers/redact"},
+		{entity: kontor.EntityCustomer, reason: "shop/redact", all: true},
+		{entity: kontor.EntityOrder, reason: "shop/redact", all: true},
+		{entity: kontor.EntityReturn, reason: "shop/redact", all: true},
+	}, rec.redactions(), "order numbers where the shop still knows them, else shop keys; shop/redact erases all")
 	assert.Empty(t, rec.got(), "redactions are not events")
 
 	forged := delivery{topic: "customers/redact", webhookID: "r3", body: body, signature: sign([]byte("x"), body)}

@@ -135,6 +135,13 @@ func (r *redactions) Redact(_ context.Context, entity kontor.Entity, keys []stri
 	return nil
 }
 
+func (r *redactions) RedactAll(_ context.Context, entity kontor.Entity, reason string) error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.list = append(r.list, []string{string(entity), reason, "(all)"})
+	return nil
+}
+
 func TestComplianceWebhooksFromTheShop(t *testing.T) {
 	srv, c := newShop(t, nil)
 	evs := &events{}
@@ -157,7 +164,9 @@ func TestComplianceWebhooksFromTheShop(t *testing.T) {
 	assert.Equal(t, [][]string{
 		{"customer", "customers/redact", custNum},
 		{"order", "customers/redact", o.Number},
-		{"customer", "shop/redact"},
+		{"customer", "shop/redact", "(all)"},
+		{"order", "shop/redact", "(all)"},
+		{"return", "shop/redact", "(all)"},
 	}, red.list)
 }
 

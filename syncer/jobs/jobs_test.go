@@ -124,7 +124,9 @@ func TestPostgresTwoProcessesShareAFlow(t *testing.T) {
 	time.Sleep(window)
 	sweeps := int(erp.reads.Load() - before)
 	t.Logf("sweeps in %v at one per %v: %d", window, tick, sweeps)
-	assert.GreaterOrEqual(t, sweeps, 5, "the schedule keeps running")
+	// A loaded CI machine delays River's periodic jobs; the point is that
+	// they keep coming, and not twice as often.
+	assert.GreaterOrEqual(t, sweeps, 3, "the schedule keeps running")
 	assert.LessOrEqual(t, sweeps, 11, "two schedulers would sweep about twice as often")
 	created.Range(func(k, v any) bool {
 		assert.EqualValues(t, 1, v.(*atomic.Int32).Load(), "product %s written more than once", k)

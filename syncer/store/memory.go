@@ -820,10 +820,62 @@ func (m *Memory) Redact(ctx context.Context, entity kontor.Entity, keys []string
 		}
 		erase[k] = struct{}{}
 	}
-	var c RedactCounts
 	if len(erase) == 0 {
-		return c, nil
+		return RedactCounts{}, nil
 	}
+	return m.redact(entity, erasure{keys: erase}), nil
+}
+
+// RedactAll implements Store, under the same locks as Redact. An empty
+// entity is an error matching kontor.ErrValidation.
+func (m *Memory) RedactAll(ctx context.Context, entity kontor.Entity) (RedactCounts, error) {
+	if err := ctx.Err(); err != nil {
+		return RedactCounts{}, err
+	}
+	if entity == "" {
+		return RedactCounts{}, invalid("RedactAll", "entity: empty")
+	}
+	return m.redact(entity, erasure{all: true}), nil
+}
+
+// erasure is what redact erases of an entity: the given keys, or all of
+// them.
+type erasure struct {
+	keys map[string]struct{}
+	all  bool
+}
+
+// key reports whether a record with key k is erased.
+func (e erasure) key(k string) bool {
+	if e.all {
+		return true
+	}
+	_, ok := e.keys[k]
+	return ok
+}
+
+// event reports whether an inbox event is erased: of all of an entity,
+// every event still holding a key or payload.
+func (e erasure) event(ev *InboxEvent) bool {
+	if e.all {
+		return ev.Key != "" || ev.Payload != nil
+	}
+	_, ok := e.keys[ev.Key]
+	return ok
+}
+
+// audit reports whether an audit record is erased: of all of an entity,
+// every record that names a key, so neither an erased record's
+// placeholder nor the record of an erasure.
+func (e erasure) audit(r *AuditRecord) bool {
+	if e.all {
+		return r.Op != OpRedact && !strings.HasPrefix(r.Key, redactedPrefix)
+	}
+	_, ok := e.keys[r.Key]
+	return ok
+}
+
+func (m *Memory) redact(entity kontor.Entity, e erasure) RedactCounts {
 	m.linkMu.Lock()
 	defer m.linkMu.Unlock()
 	m.inboxMu.Lock()
@@ -833,43 +885,49 @@ func (m *Memory) Redact(ctx context.Context, entity kontor.Entity, keys []string
 	m.auditMu.Lock()
 	defer m.auditMu.Unlock()
 
+	var c RedactCounts
 	for id, dl := range m.dead {
-		if _, ok := erase[dl.Key]; ok && dl.Entity == entity {
+		if dl.Entity == entity && e.key(dl.Key) {
 			delete(m.deadByKey, flowKey{dl.Flow, dl.Key})
 			delete(m.dead, id)
 			c.DeadLetters++
 		}
 	}
-	for _, e := range m.inbox {
-		if _, ok := erase[e.ev.Key]; ok && e.ev.Entity == entity {
-			e.ev.Key, e.ev.Payload = "", nil // the hash stays: it catches redeliveries
+	for _, ie := range m.inbox {
+		if ie.ev.Entity == entity && e.event(&ie.ev) {
+			ie.ev.Key, ie.ev.Payload = "", nil // the hash stays: it catches redeliveries
 			c.InboxEvents++
 		}
 	}
 	if t := m.links[entity]; t != nil {
-		for k := range erase {
-			l, ok := t.byKey[k]
-			if !ok {
-				continue
+		if e.all {
+			c.Links = len(t.byKey)
+			delete(m.links, entity)
+		} else {
+			for k := range e.keys {
+				l, ok := t.byKey[k]
+				if !ok {
+					continue
+				}
+				if l.ERPKey != "" && t.byERP[l.ERPKey] == k {
+					delete(t.byERP, l.ERPKey)
+				}
+				if l.ShopKey != "" && t.byShop[l.ShopKey] == k {
+					delete(t.byShop, l.ShopKey)
+				}
+				delete(t.byKey, k)
+				c.Links++
 			}
-			if l.ERPKey != "" && t.byERP[l.ERPKey] == k {
-				delete(t.byERP, l.ERPKey)
-			}
-			if l.ShopKey != "" && t.byShop[l.ShopKey] == k {
-				delete(t.byShop, l.ShopKey)
-			}
-			delete(t.byKey, k)
-			c.Links++
 		}
 	}
 	for i := range m.audit {
 		r := &m.audit[i]
-		if _, ok := erase[r.Key]; ok && r.Entity == entity {
+		if r.Entity == entity && e.audit(r) {
 			placeholder := RedactedKey(r.Flow, r.Seq)
 			r.Error = strings.ReplaceAll(r.Error, r.Key, placeholder)
 			r.Key = placeholder
 			c.AuditRecords++
 		}
 	}
-	return c, nil
+	return c
 }

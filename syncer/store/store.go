@@ -15,8 +15,8 @@
 //   - the audit trail: an append-only record of every write.
 //
 // Redact erases what of this names a person, when the person asks for it
-// (GDPR) or a shop does for them (Shopify's customers/redact and
-// shop/redact).
+// (GDPR) or a shop does for them (Shopify's customers/redact); RedactAll
+// erases it of every key of an entity (Shopify's shop/redact).
 //
 // Memory keeps it all in process (tests, tiny embeds); the sqlite and
 // postgres packages keep it durably. Every implementation must pass the
@@ -110,6 +110,14 @@ type Store interface {
 	// which record). Keys that match nothing are no error: it returns zero
 	// counts, so a repeated erasure does nothing more.
 	Redact(ctx context.Context, entity kontor.Entity, keys []string) (RedactCounts, error)
+	// RedactAll erases, like Redact, the personal data the store holds of
+	// every key of entity, in one transaction: for Shopify's shop/redact,
+	// which asks to erase all of a shop's customers. It also erases the
+	// payload of the entity's inbox events that came without a key. It
+	// leaves audit records already erased (keyed by a placeholder) and the
+	// records of erasures (OpRedact) as they are, so a repeated call
+	// returns zero counts.
+	RedactAll(ctx context.Context, entity kontor.Entity) (RedactCounts, error)
 }
 
 // ErrNotFound is returned when a looked-up record does not exist. It
@@ -264,7 +272,8 @@ type AuditFilter struct {
 	Newest bool
 }
 
-// RedactCounts is what Redact erased. For the entity and each key it:
+// RedactCounts is what Redact or RedactAll erased. For the entity and each
+// key (RedactAll: every key) it:
 //
 //   - deletes the dead letters, whose payloads hold the item;
 //   - erases the payload and the key of the inbox events, keeping the rows
@@ -277,9 +286,11 @@ type AuditFilter struct {
 //     also where the record's Error quotes it. The trail keeps its Seqs,
 //     fingerprints, outcomes and times, and no longer names the person.
 //
-// Dead letters, events and audit records match by their Entity and Key;
-// events that named no key, and item states and write records (which are
-// per flow, not per entity), are not touched.
+// Dead letters, events and audit records match by their Entity and Key.
+// Redact does not touch events that named no key; RedactAll erases their
+// payload too, and counts every event of the entity that still held a key
+// or a payload. Neither touches item states and write records (which are
+// per flow, not per entity).
 type RedactCounts struct {
 	DeadLetters  int // dead letters deleted
 	InboxEvents  int // inbox events whose payload and key were erased

@@ -53,9 +53,9 @@
 //     the result. Partial unique indexes on (entity, erp_key) and (entity,
 //     shop_key) where the key is not empty guard that a remote key belongs
 //     to one link.
-//   - Redact erases a person's records in one transaction that takes the
-//     same advisory lock of the entity, so it falls wholly before or after
-//     a concurrent PutLinks.
+//   - Redact erases a person's records, and RedactAll those of every key
+//     of an entity, in one transaction that takes the same advisory lock of
+//     the entity, so it falls wholly before or after a concurrent PutLinks.
 //
 // # Transactions
 //
@@ -72,7 +72,7 @@
 //		return err
 //	})
 //
-// PutLinks and Redact, which run several statements, and AppendAudit run
+// PutLinks, Redact and RedactAll, which run several statements, and AppendAudit run
 // in a savepoint of the transaction: when one fails it takes back its own work
 // and the transaction goes on. The other methods are one statement each;
 // one that fails in the database aborts the transaction, as in any
@@ -116,7 +116,7 @@
 // nothing. As with any remote database, an error after the statement was
 // sent cannot prove it did not commit just before. SetCursor, PutStates,
 // PutLinks, BeginWrite, FinishWrite, MarkInboxDone, DeleteDeadLetter and
-// Redact may be retried as they are; a retried AddInbox may report its own event as a
+// Redact and RedactAll may be retried as they are; a retried AddInbox may report its own event as a
 // duplicate (it is then pending all the same), a retried AddDeadLetter may
 // count one attempt more and a retried AppendAudit may append twice.
 //

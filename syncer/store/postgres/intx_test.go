@@ -838,6 +838,9 @@ func (x txEach) Audit(ctx context.Context, f store.AuditFilter) ([]store.AuditRe
 func (x txEach) Redact(ctx context.Context, entity kontor.Entity, keys []string) (store.RedactCounts, error) {
 	return inTx(x.s, ctx, func(ctx context.Context) (store.RedactCounts, error) { return x.s.Redact(ctx, entity, keys) })
 }
+func (x txEach) RedactAll(ctx context.Context, entity kontor.Entity) (store.RedactCounts, error) {
+	return inTx(x.s, ctx, func(ctx context.Context) (store.RedactCounts, error) { return x.s.RedactAll(ctx, entity) })
+}
 
 // BenchmarkPostgresInTx measures the unit InTx exists for: finish a
 // write, record its state and audit it, and enqueue the next step. "pool"

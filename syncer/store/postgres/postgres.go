@@ -181,6 +181,8 @@ type statements struct {
 	appendAudit, audit                           string
 	redactDeadLetters, redactInbox, redactLinks  string
 	redactAuditRows, redactAudit                 string
+	redactAllDeadLetters, redactAllInbox         string
+	redactAllLinks, redactAllAuditRows           string
 	version                                      string
 }
 
@@ -189,34 +191,38 @@ type statements struct {
 func newStatements(schema string) statements {
 	r := strings.NewReplacer("{s}", pgx.Identifier{schema}.Sanitize())
 	return statements{
-		getCursor:         r.Replace(sqlGetCursor),
-		setCursor:         r.Replace(sqlSetCursor),
-		states:            r.Replace(sqlStates),
-		putStates:         r.Replace(sqlPutStates),
-		links:             r.Replace(sqlLinks),
-		linkByERP:         r.Replace(sqlLinkByERP),
-		linkByShop:        r.Replace(sqlLinkByShop),
-		lockLinks:         r.Replace(sqlLockLinks),
-		loadLinks:         r.Replace(sqlLoadLinks),
-		clearLinks:        r.Replace(sqlClearLinks),
-		upsertLinks:       r.Replace(sqlUpsertLinks),
-		addInbox:          r.Replace(sqlAddInbox),
-		markInboxDone:     r.Replace(sqlMarkInboxDone),
-		pendingInbox:      r.Replace(sqlPendingInbox),
-		insertWrite:       r.Replace(sqlInsertWrite),
-		selectWrite:       r.Replace(sqlSelectWrite),
-		finishWrite:       r.Replace(sqlFinishWrite),
-		addDeadLetter:     r.Replace(sqlAddDeadLetter),
-		deadLetters:       r.Replace(sqlDeadLetters),
-		deleteDeadLetter:  r.Replace(sqlDeleteDeadLetter),
-		appendAudit:       r.Replace(sqlAppendAudit),
-		audit:             r.Replace(sqlAudit),
-		redactDeadLetters: r.Replace(sqlRedactDeadLetters),
-		redactInbox:       r.Replace(sqlRedactInbox),
-		redactLinks:       r.Replace(sqlRedactLinks),
-		redactAuditRows:   r.Replace(sqlRedactAuditRows),
-		redactAudit:       r.Replace(sqlRedactAudit),
-		version:           r.Replace(sqlVersion),
+		getCursor:            r.Replace(sqlGetCursor),
+		setCursor:            r.Replace(sqlSetCursor),
+		states:               r.Replace(sqlStates),
+		putStates:            r.Replace(sqlPutStates),
+		links:                r.Replace(sqlLinks),
+		linkByERP:            r.Replace(sqlLinkByERP),
+		linkByShop:           r.Replace(sqlLinkByShop),
+		lockLinks:            r.Replace(sqlLockLinks),
+		loadLinks:            r.Replace(sqlLoadLinks),
+		clearLinks:           r.Replace(sqlClearLinks),
+		upsertLinks:          r.Replace(sqlUpsertLinks),
+		addInbox:             r.Replace(sqlAddInbox),
+		markInboxDone:        r.Replace(sqlMarkInboxDone),
+		pendingInbox:         r.Replace(sqlPendingInbox),
+		insertWrite:          r.Replace(sqlInsertWrite),
+		selectWrite:          r.Replace(sqlSelectWrite),
+		finishWrite:          r.Replace(sqlFinishWrite),
+		addDeadLetter:        r.Replace(sqlAddDeadLetter),
+		deadLetters:          r.Replace(sqlDeadLetters),
+		deleteDeadLetter:     r.Replace(sqlDeleteDeadLetter),
+		appendAudit:          r.Replace(sqlAppendAudit),
+		audit:                r.Replace(sqlAudit),
+		redactDeadLetters:    r.Replace(sqlRedactDeadLetters),
+		redactInbox:          r.Replace(sqlRedactInbox),
+		redactLinks:          r.Replace(sqlRedactLinks),
+		redactAuditRows:      r.Replace(sqlRedactAuditRows),
+		redactAudit:          r.Replace(sqlRedactAudit),
+		redactAllDeadLetters: r.Replace(sqlRedactAllDeadLetters),
+		redactAllInbox:       r.Replace(sqlRedactAllInbox),
+		redactAllLinks:       r.Replace(sqlRedactAllLinks),
+		redactAllAuditRows:   r.Replace(sqlRedactAllAuditRows),
+		version:              r.Replace(sqlVersion),
 	}
 }
 

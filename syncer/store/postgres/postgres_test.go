@@ -147,6 +147,9 @@ func (r *roundRobin) Audit(ctx context.Context, f store.AuditFilter) ([]store.Au
 func (r *roundRobin) Redact(ctx context.Context, entity kontor.Entity, keys []string) (store.RedactCounts, error) {
 	return r.pick().Redact(ctx, entity, keys)
 }
+func (r *roundRobin) RedactAll(ctx context.Context, entity kontor.Entity) (store.RedactCounts, error) {
+	return r.pick().RedactAll(ctx, entity)
+}
 
 // TestConcurrentLinkMovesAcrossStores: stores on one schema move one ERP
 // key between links at once; afterwards exactly one link holds it, the one

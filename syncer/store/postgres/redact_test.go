@@ -122,6 +122,47 @@ func TestRedactInTx(t *testing.T) {
 	assert.Equal(t, uint64(1), recs[0].After)
 }
 
+// TestRedactAllInTx proves RedactAll joins InTx's transaction like
+// Redact: fn sees the erasure, a rollback takes it back whole, a commit
+// stores it with the transaction's other statements. A product's record
+// holding the canary in its payload is kept.
+func TestRedactAllInTx(t *testing.T) {
+	t.Parallel()
+	f := newTxFixture(t)
+	s := f.s
+	seedPerson(t, s)
+	_, err := s.AddDeadLetter(t.Context(), store.DeadLetter{Flow: "products", Entity: kontor.EntityProduct, Key: "SKU-1", Payload: []byte(canary)})
+	require.NoError(t, err)
+	require.Equal(t, 5, schemaHolds(t, f.conn, s.schema))
+
+	err = s.InTx(t.Context(), func(ctx context.Context, tx pgx.Tx) error {
+		c, err := s.RedactAll(ctx, kontor.EntityCustomer)
+		require.NoError(t, err)
+		assert.Equal(t, store.RedactCounts{DeadLetters: 1, InboxEvents: 1, Links: 1, AuditRecords: 1}, c)
+		dls, err := s.DeadLetters(ctx, store.DeadLetterFilter{})
+		require.NoError(t, err)
+		require.Len(t, dls, 1, "fn sees its own erasure")
+		assert.Equal(t, kontor.EntityProduct, dls[0].Entity)
+		require.NoError(t, f.enqueue(ctx, tx, "erased"))
+		return errRollback
+	})
+	require.ErrorIs(t, err, errRollback)
+	assert.Equal(t, 5, schemaHolds(t, f.conn, s.schema), "a rolled back erasure leaves everything")
+
+	require.NoError(t, s.InTx(t.Context(), func(ctx context.Context, tx pgx.Tx) error {
+		if _, err := s.RedactAll(ctx, kontor.EntityCustomer); err != nil {
+			return err
+		}
+		return f.enqueue(ctx, tx, "erased")
+	}))
+	assert.Equal(t, 1, schemaHolds(t, f.conn, s.schema), "only the product's dead letter holds the canary")
+	assert.Equal(t, []string{"erased"}, f.committedJobs(t))
+	recs, err := s.Audit(t.Context(), store.AuditFilter{})
+	require.NoError(t, err)
+	require.Len(t, recs, 1)
+	assert.Equal(t, store.RedactedKey("customers", 1), recs[0].Key)
+}
+
 // TestRedactKeyNotText proves a key PostgreSQL cannot hold matches nothing
 // and does not keep the batch's other keys from being erased.
 func TestRedactKeyNotText(t *testing.T) {

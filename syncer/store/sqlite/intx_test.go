@@ -814,6 +814,10 @@ func (e eachInTx) Redact(ctx context.Context, entity kontor.Entity, keys []strin
 	return inTx(ctx, e.s, func(ctx context.Context) (store.RedactCounts, error) { return e.s.Redact(ctx, entity, keys) })
 }
 
+func (e eachInTx) RedactAll(ctx context.Context, entity kontor.Entity) (store.RedactCounts, error) {
+	return inTx(ctx, e.s, func(ctx context.Context) (store.RedactCounts, error) { return e.s.RedactAll(ctx, entity) })
+}
+
 // TestConformanceEachCallInTx runs the conformance suite with every call
 // in a transaction of its own: the transaction path of every method.
 func TestConformanceEachCallInTx(t *testing.T) {
@@ -897,6 +901,10 @@ func (o oneTx) Audit(ctx context.Context, f store.AuditFilter) ([]store.AuditRec
 }
 func (o oneTx) Redact(ctx context.Context, entity kontor.Entity, keys []string) (store.RedactCounts, error) {
 	return o.Store.Redact(o.ctx(ctx), entity, keys)
+}
+
+func (o oneTx) RedactAll(ctx context.Context, entity kontor.Entity) (store.RedactCounts, error) {
+	return o.Store.RedactAll(o.ctx(ctx), entity)
 }
 
 // TestConformanceOneTx runs each check of the suite inside one

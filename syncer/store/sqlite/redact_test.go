@@ -81,6 +81,47 @@ func TestRedactInTx(t *testing.T) {
 	assert.Equal(t, uint64(1), recs[0].After)
 }
 
+// TestRedactAllInTx proves RedactAll joins InTx's transaction like
+// Redact: fn sees the erasure, a rollback takes it back whole, a commit
+// stores it with the transaction's other statements. A product's record
+// holding the canary in its payload is kept.
+func TestRedactAllInTx(t *testing.T) {
+	t.Parallel()
+	s := openWithJobs(t)
+	seedPerson(t, s)
+	_, err := s.AddDeadLetter(t.Context(), store.DeadLetter{Flow: "products", Entity: kontor.EntityProduct, Key: "SKU-1", Payload: []byte(canary)})
+	require.NoError(t, err)
+	require.Equal(t, 5, fileHolds(t, s))
+
+	err = s.InTx(t.Context(), func(ctx context.Context, tx *sql.Tx) error {
+		c, err := s.RedactAll(ctx, kontor.EntityCustomer)
+		require.NoError(t, err)
+		assert.Equal(t, store.RedactCounts{DeadLetters: 1, InboxEvents: 1, Links: 1, AuditRecords: 1}, c)
+		dls, err := s.DeadLetters(ctx, store.DeadLetterFilter{})
+		require.NoError(t, err)
+		require.Len(t, dls, 1, "fn sees its own erasure")
+		assert.Equal(t, kontor.EntityProduct, dls[0].Entity)
+		require.NoError(t, enqueue(ctx, tx, "erased"))
+		return errBoom
+	})
+	require.ErrorIs(t, err, errBoom)
+	assert.Equal(t, 5, fileHolds(t, s), "a rolled back erasure leaves everything")
+	assert.Empty(t, jobs(t, s))
+
+	require.NoError(t, s.InTx(t.Context(), func(ctx context.Context, tx *sql.Tx) error {
+		if _, err := s.RedactAll(ctx, kontor.EntityCustomer); err != nil {
+			return err
+		}
+		return enqueue(ctx, tx, "erased")
+	}))
+	assert.Equal(t, 1, fileHolds(t, s), "only the product's dead letter holds the canary")
+	assert.Equal(t, []string{"erased"}, jobs(t, s))
+	recs, err := s.Audit(t.Context(), store.AuditFilter{})
+	require.NoError(t, err)
+	require.Len(t, recs, 1)
+	assert.Equal(t, store.RedactedKey("customers", 1), recs[0].Key)
+}
+
 // TestRedactReadOnly proves a read-only store refuses an erasure with
 // ErrReadOnly and names no key.
 func TestRedactReadOnly(t *testing.T) {
@@ -91,6 +132,8 @@ func TestRedactReadOnly(t *testing.T) {
 	_, err := ro.Redact(t.Context(), kontor.EntityCustomer, []string{canary})
 	require.ErrorIs(t, err, sqlite.ErrReadOnly)
 	assert.NotContains(t, err.Error(), canary)
+	_, err = ro.RedactAll(t.Context(), kontor.EntityCustomer)
+	require.ErrorIs(t, err, sqlite.ErrReadOnly)
 	assert.Equal(t, 4, fileHolds(t, s))
 }
 

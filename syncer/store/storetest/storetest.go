@@ -31,6 +31,11 @@
 //     by payload hash, the erased links' remote keys are free, and the audit
 //     trail keeps every Seq, fingerprint, outcome and time. Keys that match
 //     nothing, and a repeated erasure, give zero counts.
+//   - RedactAll erases the same of every key of one entity, and the
+//     payloads of its events that came without a key; another entity's
+//     records, the canary in their payloads included, are untouched. It
+//     leaves audit records already erased and the records of erasures
+//     (OpRedact) as they are, so a repeated RedactAll gives zero counts.
 //   - Zero times are stamped: link UpdatedAt, event ReceivedAt, dead letter
 //     LastFailed (and a new one's FirstFailed), audit At.
 //   - A method given a done context returns its error and writes nothing.
@@ -115,6 +120,9 @@ func Checks() []Check {
 		{"Redact/Erases", redactErases},
 		{"Redact/UnknownKeys", redactUnknownKeys},
 		{"Redact/Rejected", redactRejected},
+		{"RedactAll/Erases", redactAllErases},
+		{"RedactAll/Nothing", redactAllNothing},
+		{"RedactAll/Rejected", redactAllRejected},
 
 		{"Context/Cancelled", contextCancelled},
 		{"Copies/Payloads", copiesPayloads},
@@ -1139,6 +1147,7 @@ func contextCancelled(t testing.TB, s store.Store) {
 		{"AppendAudit", func() error { return s.AppendAudit(ctx, []store.AuditRecord{{Flow: "products", Key: "SKU-1"}}) }},
 		{"Audit", func() error { _, err := s.Audit(ctx, store.AuditFilter{}); return err }},
 		{"Redact", func() error { _, err := s.Redact(ctx, p, []string{"SKU-0"}); return err }},
+		{"RedactAll", func() error { _, err := s.RedactAll(ctx, p); return err }},
 	}
 	for _, c := range calls {
 		if err := c.call(); !errors.Is(err, context.Canceled) {
@@ -1157,7 +1166,7 @@ func contextCancelled(t testing.TB, s store.Store) {
 		t.Errorf("link after a cancelled PutLinks = %+v; want not found", l)
 	}
 	if l := linkOf(t, s, p, "SKU-0"); !l.Found {
-		t.Errorf("link after a cancelled Redact = %+v; want it kept", l)
+		t.Errorf("link after a cancelled Redact and RedactAll = %+v; want it kept", l)
 	}
 	wantEvents(t, "PendingInbox after a cancelled AddInbox and MarkInboxDone", pending(t, s, 0), []store.InboxEvent{{Source: "shopify", ID: "d-0"}})
 	if r, err := s.BeginWrite(live, "orders", "1001", 1, "idem-live"); err != nil || r.IdempotencyKey != "idem-live" {
@@ -1566,5 +1575,247 @@ func redactRejected(t testing.TB, s store.Store) {
 	}
 	if l := linkOf(t, s, cust, canary); !l.Found {
 		t.Error("a rejected Redact erased a link")
+	}
+}
+
+// holdsCanary returns where the records of entity (dead letters, pending
+// events, audit records) still hold the canary, and whether the others do.
+func holdsCanary(t testing.TB, s store.Store, entity kontor.Entity) (in []string, elsewhere bool) {
+	t.Helper()
+	note := func(e kontor.Entity, what string, texts ...string) {
+		for _, x := range texts {
+			if strings.Contains(x, canary) {
+				if e == entity {
+					in = append(in, what)
+				} else {
+					elsewhere = true
+				}
+				return
+			}
+		}
+	}
+	for _, dl := range deadLetters(t, s, store.DeadLetterFilter{}) {
+		note(dl.Entity, fmt.Sprintf("dead letter %d", dl.ID), dl.Key, dl.Error, string(dl.Payload))
+	}
+	for _, ev := range pending(t, s, 0) {
+		note(ev.Entity, "inbox event "+ev.Source+"/"+ev.ID, ev.Key, string(ev.Payload))
+	}
+	for _, r := range audit(t, s, store.AuditFilter{}) {
+		note(r.Entity, fmt.Sprintf("audit record %d", r.Seq), r.Key, r.Error)
+	}
+	return in, elsewhere
+}
+
+func redactAll(t testing.TB, s store.Store, entity kontor.Entity) store.RedactCounts {
+	t.Helper()
+	c, err := s.RedactAll(t.Context(), entity)
+	must(t, err)
+	return c
+}
+
+// redactAllErases: a shop is gone, and with it all its customers. The
+// canary is in the payloads of customers and of a product and an order;
+// RedactAll of the customers erases every customer record and leaves the
+// product's and the order's as they were.
+func redactAllErases(t testing.TB, s store.Store) {
+	ctx := t.Context()
+	cust, order, prod := kontor.EntityCustomer, kontor.EntityOrder, kontor.EntityProduct
+	personal := []byte(`{"email":"` + canary + `","name":"Jane Canary"}`)
+	m := time.Minute
+
+	// Dead letters: two customers', one keyed by the canary; a product's
+	// and an order's that hold the canary too and stay.
+	addDeadLetter(t, s, store.DeadLetter{Flow: "customers", Entity: cust, Key: canary, Class: store.ClassValidation,
+		Error: "customer: email: invalid", Payload: personal, FirstFailed: at(0), LastFailed: at(0)})
+	addDeadLetter(t, s, store.DeadLetter{Flow: "customers", Entity: cust, Key: "C-2", Class: store.ClassTransient,
+		Error: "timeout", Payload: personal, FirstFailed: at(1 * m), LastFailed: at(1 * m)})
+	kept := []store.DeadLetter{
+		addDeadLetter(t, s, store.DeadLetter{Flow: "products", Entity: prod, Key: "SKU-1", Class: store.ClassPermanent,
+			Error: "refused", Payload: personal, FirstFailed: at(2 * m), LastFailed: at(2 * m)}),
+		addDeadLetter(t, s, store.DeadLetter{Flow: "orders", Entity: order, Key: "O1", Class: store.ClassMapping,
+			Error: "unknown SKU", Payload: personal, FirstFailed: at(3 * m), LastFailed: at(3 * m)}),
+	}
+
+	// Inbox: customer events with a key (one handled), one without a key
+	// but with a payload, one with neither; a product's and an order's.
+	evC1 := store.InboxEvent{Source: "shopify", ID: "d-c1", PayloadHash: 0x2001, Topic: "customers/update", Entity: cust, Key: canary, Payload: personal, ReceivedAt: at(1 * time.Second)}
+	evC2 := store.InboxEvent{Source: "shopify", ID: "d-c2", PayloadHash: 0x2002, Topic: "customers/create", Entity: cust, Key: "C-2", Payload: personal, ReceivedAt: at(2 * time.Second)}
+	evC0 := store.InboxEvent{Source: "shopify", ID: "d-c0", Topic: "customers/update", Entity: cust, Payload: personal, ReceivedAt: at(3 * time.Second)}
+	evBare := store.InboxEvent{Source: "shopify", ID: "d-bare", Topic: "customers/update", Entity: cust, ReceivedAt: at(4 * time.Second)}
+	evP := store.InboxEvent{Source: "erp", ID: "d-p", PayloadHash: 0x2004, Topic: "item", Entity: prod, Key: "SKU-1", Payload: personal, ReceivedAt: at(5 * time.Second)}
+	evO := store.InboxEvent{Source: "shopify", ID: "d-o", PayloadHash: 0x2005, Topic: "orders/create", Entity: order, Key: "O1", Payload: personal, ReceivedAt: at(6 * time.Second)}
+	for _, ev := range []store.InboxEvent{evC1, evC2, evC0, evBare, evP, evO} {
+		addInbox(t, s, ev, true)
+	}
+	must(t, s.MarkInboxDone(ctx, "shopify", "d-c2"))
+
+	must(t, s.PutLinks(ctx, []store.Link{
+		{Entity: cust, Key: canary, ERPKey: "C-1", ShopKey: "S-1"},
+		{Entity: cust, Key: "C-2", ERPKey: "C-2E", ShopKey: "S-2"},
+		{Entity: prod, Key: "SKU-1", ERPKey: "P-1", ShopKey: "SP-1"},
+		{Entity: order, Key: "O1", ERPKey: "E-O1", ShopKey: "S-O1"},
+	}))
+
+	// Audit: a customer erased before and the record of that erasure,
+	// which RedactAll leaves as they are.
+	must(t, s.AppendAudit(ctx, []store.AuditRecord{
+		{Flow: "customers", Entity: cust, Key: "C-old", Target: kontor.SideShop, Op: store.OpCreate, After: 0xB0, Outcome: kontor.Created, At: at(0)},
+	}))
+	wantCounts(t, "Redact of C-old", redact(t, s, cust, "C-old"), store.RedactCounts{AuditRecords: 1})
+	must(t, s.AppendAudit(ctx, []store.AuditRecord{
+		{Flow: "redact", Entity: cust, Key: "redacted", Op: store.OpRedact, Outcome: kontor.Updated,
+			Error: "gdpr: erased 0 dead letters, 0 inbox payloads, 0 links, 1 audit keys", At: at(1 * m)},
+		{Flow: "customers", Entity: cust, Key: canary, Target: kontor.SideShop, Op: store.OpCreate, After: 0xC1, Outcome: kontor.Created, At: at(2 * m)},
+		{Flow: "customers", Entity: cust, Key: canary, Target: kontor.SideShop, Op: store.OpUpdate, Before: 0xC1, After: 0xC2,
+			Outcome: kontor.Failed, Error: "customer " + canary + ": email: invalid", At: at(3 * m)},
+		{Flow: "products", Entity: prod, Key: "SKU-1", Target: kontor.SideShop, Op: store.OpUpdate, Before: 0xE0, After: 0xE1,
+			Outcome: kontor.Failed, Error: "product SKU-1: refused", At: at(4 * m)},
+		{Flow: "customers", Entity: cust, Key: "C-2", Target: kontor.SideERP, Op: store.OpCreate, After: 0xC3, Outcome: kontor.Created, At: at(5 * m)},
+		{Flow: "orders", Entity: order, Key: "O1", Target: kontor.SideERP, Op: store.OpCreate, After: 0xD1, Outcome: kontor.Created, At: at(6 * m)},
+	}))
+	before := audit(t, s, store.AuditFilter{})
+	if in, _ := holdsCanary(t, s, cust); len(in) == 0 {
+		t.Fatal("the check planted no canary in the customers' records")
+	}
+
+	wantCounts(t, "RedactAll of the customers", redactAll(t, s, cust),
+		store.RedactCounts{DeadLetters: 2, InboxEvents: 3, Links: 2, AuditRecords: 3})
+	// Again: nothing more to erase.
+	wantCounts(t, "RedactAll repeated", redactAll(t, s, cust), store.RedactCounts{})
+
+	// No customer record holds the canary; the product's and the order's
+	// still do.
+	in, elsewhere := holdsCanary(t, s, cust)
+	if len(in) > 0 {
+		t.Errorf("after RedactAll of the customers, these still hold the canary: %v", in)
+	}
+	if !elsewhere {
+		t.Error("RedactAll of the customers erased the canary from another entity's records")
+	}
+
+	// Dead letters: the customers' are gone, the others are as they were.
+	dls := deadLetters(t, s, store.DeadLetterFilter{})
+	if len(dls) != len(kept) {
+		t.Fatalf("DeadLetters after RedactAll: %d, want %d", len(dls), len(kept))
+	}
+	for i := range kept {
+		wantDeadLetter(t, fmt.Sprintf("DeadLetters[%d] after RedactAll", i), dls[i], kept[i])
+	}
+
+	// Inbox: the customers' rows stay, without payload or key; the others
+	// are as they were.
+	erased := func(ev store.InboxEvent) store.InboxEvent { ev.Key, ev.Payload = "", nil; return ev }
+	wantEvents(t, "PendingInbox after RedactAll", pending(t, s, 0), []store.InboxEvent{erased(evC1), erased(evC0), evBare, evP, evO})
+	// Redeliveries are still duplicates: by id, and by payload hash under
+	// a new id.
+	addInbox(t, s, evC1, false)
+	addInbox(t, s, evC2, false)
+	redelivered := evC2
+	redelivered.ID = "d-c2-again"
+	addInbox(t, s, redelivered, false)
+	wantEvents(t, "PendingInbox after redeliveries", pending(t, s, 0), []store.InboxEvent{erased(evC1), erased(evC0), evBare, evP, evO})
+
+	// Links: the customers' are gone from both sides and their remote
+	// keys are free; the others stay.
+	for _, l := range []struct {
+		entity kontor.Entity
+		key    string
+		want   store.Link
+	}{
+		{cust, canary, store.Link{Entity: cust, Key: canary}},
+		{cust, "C-2", store.Link{Entity: cust, Key: "C-2"}},
+		{prod, "SKU-1", store.Link{Entity: prod, Key: "SKU-1", ERPKey: "P-1", ShopKey: "SP-1", Found: true}},
+		{order, "O1", store.Link{Entity: order, Key: "O1", ERPKey: "E-O1", ShopKey: "S-O1", Found: true}},
+	} {
+		wantLink(t, fmt.Sprintf("link %s %s after RedactAll", l.entity, l.key), linkOf(t, s, l.entity, l.key), l.want)
+	}
+	for _, r := range []struct {
+		side   kontor.Side
+		remote string
+	}{{kontor.SideERP, "C-1"}, {kontor.SideShop, "S-1"}, {kontor.SideERP, "C-2E"}, {kontor.SideShop, "S-2"}} {
+		_, err := s.LinkByRemote(ctx, cust, r.side, r.remote)
+		wantNotFound(t, fmt.Sprintf("LinkByRemote(customer, %s, %s) after RedactAll", r.side, r.remote), err)
+	}
+	must(t, s.PutLinks(ctx, []store.Link{{Entity: cust, Key: "C-new", ERPKey: "C-1", ShopKey: "S-1"}}))
+	if l, err := s.LinkByRemote(ctx, cust, kontor.SideERP, "C-1"); err != nil || l.Key != "C-new" {
+		t.Errorf("LinkByRemote of a freed remote key = %+v, %v; want the link C-new", l, err)
+	}
+
+	// Audit: the same records, Seqs, fingerprints and times; the
+	// customers' keyed by their placeholders, also in their error texts;
+	// the one erased before and the erasure's record as they were.
+	after := audit(t, s, store.AuditFilter{})
+	wantSeqs(t, "Audit after RedactAll", after, 1, 2, 3, 4, 5, 6, 7)
+	if len(after) != len(before) {
+		return
+	}
+	for i, w := range before {
+		g := after[i]
+		sameTime(t, fmt.Sprintf("Audit[%d].At after RedactAll", i), g.At, w.At)
+		g.At, w.At = time.Time{}, time.Time{}
+		switch i {
+		case 2, 3, 5: // the customers' not erased before
+			placeholder := store.RedactedKey(w.Flow, w.Seq)
+			w.Error = strings.ReplaceAll(w.Error, w.Key, placeholder)
+			w.Key = placeholder
+		}
+		if g != w {
+			t.Errorf("Audit[%d] after RedactAll = %+v, want %+v", i, g, w)
+		}
+	}
+	if got := after[3].Error; got != "customer "+store.RedactedKey("customers", 4)+": email: invalid" {
+		t.Errorf("error text of an erased record = %q, want the key replaced by the placeholder", got)
+	}
+
+	// The orders now: the order's records go, the product's stay.
+	wantCounts(t, "RedactAll of the orders", redactAll(t, s, order),
+		store.RedactCounts{DeadLetters: 1, InboxEvents: 1, Links: 1, AuditRecords: 1})
+	wantIDs(t, "DeadLetters after RedactAll of the orders", deadLetters(t, s, store.DeadLetterFilter{}), kept[0].ID)
+	wantEvents(t, "PendingInbox after RedactAll of the orders", pending(t, s, 0), []store.InboxEvent{erased(evC1), erased(evC0), evBare, evP, erased(evO)})
+	wantLink(t, "link of the product after RedactAll of the orders", linkOf(t, s, prod, "SKU-1"),
+		store.Link{Entity: prod, Key: "SKU-1", ERPKey: "P-1", ShopKey: "SP-1", Found: true})
+	if recs := audit(t, s, store.AuditFilter{Key: "SKU-1"}); len(recs) != 1 || recs[0].Error != "product SKU-1: refused" {
+		t.Errorf("audit of the product after RedactAll of the orders = %+v, want its record unchanged", recs)
+	}
+}
+
+// redactAllNothing: RedactAll of an entity the store holds nothing of
+// gives zero counts and touches nothing.
+func redactAllNothing(t testing.TB, s store.Store) {
+	ctx := t.Context()
+	cust := kontor.EntityCustomer
+	wantCounts(t, "RedactAll in an empty store", redactAll(t, s, cust), store.RedactCounts{})
+
+	dl := addDeadLetter(t, s, store.DeadLetter{Flow: "customers", Entity: cust, Key: canary, Payload: []byte(canary), FirstFailed: at(0), LastFailed: at(0)})
+	ev := store.InboxEvent{Source: "shopify", ID: "d-1", PayloadHash: 7, Entity: cust, Key: canary, Payload: []byte(canary), ReceivedAt: at(0)}
+	addInbox(t, s, ev, true)
+	link := store.Link{Entity: cust, Key: canary, ERPKey: "C-1", Found: true}
+	must(t, s.PutLinks(ctx, []store.Link{link}))
+	must(t, s.AppendAudit(ctx, []store.AuditRecord{{Flow: "customers", Entity: cust, Key: canary, Op: store.OpCreate, After: 1, Outcome: kontor.Created, At: at(0)}}))
+
+	wantCounts(t, "RedactAll of another entity", redactAll(t, s, kontor.EntityOrder), store.RedactCounts{})
+	wantIDs(t, "DeadLetters after RedactAll of another entity", deadLetters(t, s, store.DeadLetterFilter{}), dl.ID)
+	wantEvents(t, "PendingInbox after RedactAll of another entity", pending(t, s, 0), []store.InboxEvent{ev})
+	wantLink(t, "link after RedactAll of another entity", linkOf(t, s, cust, canary), link)
+	if recs := audit(t, s, store.AuditFilter{Key: canary}); len(recs) != 1 {
+		t.Errorf("Audit of the key after RedactAll of another entity = %d records, want 1", len(recs))
+	}
+}
+
+// redactAllRejected: RedactAll without an entity is refused and erases
+// nothing.
+func redactAllRejected(t testing.TB, s store.Store) {
+	ctx := t.Context()
+	cust := kontor.EntityCustomer
+	addDeadLetter(t, s, store.DeadLetter{Flow: "customers", Entity: cust, Key: canary, Payload: []byte(canary), FirstFailed: at(0), LastFailed: at(0)})
+	must(t, s.PutLinks(ctx, []store.Link{{Entity: cust, Key: canary, ERPKey: "C-1"}}))
+	c, err := s.RedactAll(ctx, "")
+	wantValidation(t, "RedactAll with an empty entity", err)
+	wantCounts(t, "RedactAll with an empty entity", c, store.RedactCounts{})
+	if dls := deadLetters(t, s, store.DeadLetterFilter{Key: canary}); len(dls) != 1 {
+		t.Errorf("a rejected RedactAll erased dead letters: %d left, want 1", len(dls))
+	}
+	if l := linkOf(t, s, cust, canary); !l.Found {
+		t.Error("a rejected RedactAll erased a link")
 	}
 }

@@ -87,13 +87,13 @@ func TestSuiteCatchesBrokenStores(t *testing.T) {
 		{"BeginWrite always returns the proposed key", func() store.Store { return &newKeyEveryBegin{store.NewMemory()} },
 			[]string{"Write/BeginReturnsFirstKey", "Write/ConcurrentBegin", "Write/Finish", "Write/RecordIdentity"}},
 		{"AddInbox deduplicates by id only", func() store.Store { return newIDOnlyInbox() },
-			[]string{"Inbox/ConcurrentAddOnce", "Inbox/DedupeByPayloadHash", "Inbox/MarkDone", "Redact/Erases"}},
+			[]string{"Inbox/ConcurrentAddOnce", "Inbox/DedupeByPayloadHash", "Inbox/MarkDone", "Redact/Erases", "RedactAll/Erases"}},
 		{"AddInbox checks, then inserts", func() store.Store { return newRacyInbox() },
 			[]string{"Inbox/ConcurrentAddOnce"}},
 		{"PutLinks overwrites with empty keys", func() store.Store { return newOverwritingLinks() },
-			[]string{"Links/Merge", "Links/RemoteKeyChange", "Links/RemoteKeyMoves", "Redact/Erases"}}, // its copies of the links outlive Redact
+			[]string{"Links/Merge", "Links/RemoteKeyChange", "Links/RemoteKeyMoves", "Redact/Erases", "RedactAll/Erases"}}, // its copies of the links outlive Redact
 		{"PendingInbox returns the caller's payload", func() store.Store { return newAliasingInbox() },
-			[]string{"Copies/Payloads", "Redact/Erases", "Redact/UnknownKeys"}}, // its copies of the payloads outlive Redact
+			[]string{"Copies/Payloads", "Redact/Erases", "Redact/UnknownKeys", "RedactAll/Erases"}}, // its copies of the payloads outlive Redact
 		{"States drops duplicate keys", func() store.Store { return &dedupingStates{store.NewMemory()} },
 			[]string{"States/AlignedWithKeys"}},
 		{"Links ignores a cancelled context", func() store.Store { return &linksIgnoreContext{store.NewMemory()} },
@@ -101,7 +101,13 @@ func TestSuiteCatchesBrokenStores(t *testing.T) {
 		{"Redact ignores the entity", func() store.Store { return &redactAnyEntity{store.NewMemory()} },
 			[]string{"Redact/Erases", "Redact/UnknownKeys"}},
 		{"Redact keeps inbox payloads", func() store.Store { return newKeptPayloads() },
-			[]string{"Redact/Erases", "Redact/UnknownKeys"}},
+			[]string{"Redact/Erases", "Redact/UnknownKeys", "RedactAll/Erases"}},
+		{"RedactAll ignores the entity", func() store.Store { return &redactAllEntities{store.NewMemory()} },
+			[]string{"RedactAll/Erases", "RedactAll/Nothing"}},
+		{"RedactAll keeps the payloads of events without a key", func() store.Store { return newKeptKeylessPayloads() },
+			[]string{"RedactAll/Erases"}},
+		{"RedactAll erases erased audit records again", func() store.Store { return &redactAllAgain{store.NewMemory()} },
+			[]string{"RedactAll/Erases"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			got, msgs := failedChecks(t, tc.newStore)
@@ -139,8 +145,8 @@ func TestCheckNamesAreUnique(t *testing.T) {
 		}
 		seen[c.Name] = true
 	}
-	if len(seen) != 43 {
-		t.Errorf("%d checks, want 43", len(seen))
+	if len(seen) != 46 {
+		t.Errorf("%d checks, want 46", len(seen))
 	}
 }
 
@@ -395,4 +401,86 @@ func (b *keptPayloads) PendingInbox(ctx context.Context, limit int) ([]store.Inb
 		}
 	}
 	return evs, err
+}
+
+// redactAllEntities erases every entity: shop/redact of the customers
+// takes the products with them.
+type redactAllEntities struct{ *store.Memory }
+
+func (b *redactAllEntities) RedactAll(ctx context.Context, entity kontor.Entity) (store.RedactCounts, error) {
+	var total store.RedactCounts
+	for _, e := range []kontor.Entity{entity, kontor.EntityCustomer, kontor.EntityOrder, kontor.EntityProduct} {
+		c, err := b.Memory.RedactAll(ctx, e)
+		if err != nil {
+			return total, err
+		}
+		total.DeadLetters += c.DeadLetters
+		total.InboxEvents += c.InboxEvents
+		total.Links += c.Links
+		total.AuditRecords += c.AuditRecords
+	}
+	return total, nil
+}
+
+// keptKeylessPayloads keeps a copy of each event that came without a key
+// and hands it out with it: a RedactAll that erases only events with a
+// key.
+type keptKeylessPayloads struct {
+	*store.Memory
+	mu     sync.Mutex
+	copies map[[2]string][]byte
+}
+
+func newKeptKeylessPayloads() *keptKeylessPayloads {
+	return &keptKeylessPayloads{Memory: store.NewMemory(), copies: make(map[[2]string][]byte)}
+}
+
+func (b *keptKeylessPayloads) AddInbox(ctx context.Context, ev store.InboxEvent) (bool, error) {
+	added, err := b.Memory.AddInbox(ctx, ev)
+	if added && ev.Key == "" {
+		b.mu.Lock()
+		b.copies[[2]string{ev.Source, ev.ID}] = slices.Clone(ev.Payload)
+		b.mu.Unlock()
+	}
+	return added, err
+}
+
+func (b *keptKeylessPayloads) PendingInbox(ctx context.Context, limit int) ([]store.InboxEvent, error) {
+	evs, err := b.Memory.PendingInbox(ctx, limit)
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	for i := range evs {
+		if p, ok := b.copies[[2]string{evs[i].Source, evs[i].ID}]; ok {
+			evs[i].Payload = slices.Clone(p)
+		}
+	}
+	return evs, err
+}
+
+// redactAllAgain erases every audit record of the entity, those erased
+// before and the records of erasures too: a repeated RedactAll never
+// comes back with zero counts.
+type redactAllAgain struct{ *store.Memory }
+
+func (b *redactAllAgain) RedactAll(ctx context.Context, entity kontor.Entity) (store.RedactCounts, error) {
+	c, err := b.Memory.RedactAll(ctx, entity)
+	if err != nil {
+		return c, err
+	}
+	recs, err := b.Audit(ctx, store.AuditFilter{})
+	if err != nil {
+		return c, err
+	}
+	var keys []string
+	for _, r := range recs {
+		if r.Entity == entity {
+			keys = append(keys, r.Key)
+		}
+	}
+	if len(keys) == 0 {
+		return c, nil
+	}
+	again, err := b.Redact(ctx, entity, keys)
+	c.AuditRecords += again.AuditRecords
+	return c, err
 }
