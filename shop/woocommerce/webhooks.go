@@ -64,10 +64,13 @@ func (c *Client) Event(we transport.WebhookEvent) (kontor.Event, error) {
 	if resource == "" {
 		resource, _, _ = strings.Cut(topic, ".")
 	}
-	ev := kontor.Event{ID: we.DeliveryID, Topic: topic}
-	if ev.ID == "" {
-		sum := sha256.Sum256(append([]byte(we.Headers.Get("X-WC-Webhook-ID")+"\x00"+topic+"\x00"), we.Body...))
-		ev.ID = "body-" + hex.EncodeToString(sum[:16])
+	// WooCommerce derives the delivery id from the webhook's id and the
+	// current second, so two deliveries can share it: the event id adds a
+	// hash of the body, or the engine's inbox would drop the second one.
+	sum := sha256.Sum256(append([]byte(we.Headers.Get("X-WC-Webhook-ID")+"\x00"+topic+"\x00"), we.Body...))
+	ev := kontor.Event{ID: "body-" + hex.EncodeToString(sum[:16]), Topic: topic}
+	if we.DeliveryID != "" {
+		ev.ID = we.DeliveryID + "/" + hex.EncodeToString(sum[:8])
 	}
 	deleted := strings.HasSuffix(topic, ".deleted")
 	var err error
