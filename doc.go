@@ -11,7 +11,7 @@
 //	ERP → shop    products, variants, categories, attributes, prices
 //	              (customer groups, tiers), stock per location, lead times,
 //	              discontinued status
-//	shop → ERP    orders with their lines, taxes, discounts and shipping,
+//	shop → ERP    orders with their lines, taxes, discounts, shipping, fees,
 //	              customers (B2B with VAT ID, B2C), payments, returns
 //	both ways     order, payment and return status, shipments and tracking
 //

@@ -27,7 +27,7 @@ func ExampleOrder_Validate() {
 	// true
 	// order #1042: lines[1].gross: is 12, but net 11.21 + tax 0.97 = 12.18
 	// order #1042: lines[1].tax: is 0.97, but 7 % of net 11.21 is 0.78
-	// order #1042: total_tax: is 7.95, but the lines and shipping add up to 8.13 (tolerance 0.04)
+	// order #1042: total_tax: is 8.27, but the lines, shipping and fees add up to 8.45 (tolerance 0.05)
 }
 
 func ExampleMoney() {

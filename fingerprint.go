@@ -314,6 +314,20 @@ func (o *Order) Fingerprint() uint64 {
 		f.str(string(o.PaymentStatus))
 		f.str(o.Note)
 		f.strs(o.Tags)
+		// Fields added later come last and only when set, so the stored
+		// fingerprints of orders without them stay valid. The canonical
+		// form is self-delimiting, so appending keeps it unambiguous.
+		if len(o.Fees) > 0 {
+			f.uvarint(uint64(len(o.Fees)))
+			for _, fl := range o.Fees {
+				f.str(fl.Title)
+				f.str(fl.Code)
+				f.money(fl.Net)
+				f.money(fl.Tax)
+				f.money(fl.Gross)
+				f.dec(fl.TaxRate)
+			}
+		}
 	})
 }
 
@@ -375,5 +389,9 @@ func (s *StatusUpdate) Fingerprint() uint64 {
 		f.str(string(s.Source))
 		f.time(s.At)
 		f.str(s.Reason)
+		// Added later: last and only when set (see Order.Fingerprint).
+		if s.OrderKeys.ERPKey != "" || s.OrderKeys.ShopKey != "" {
+			f.keys(s.OrderKeys)
+		}
 	})
 }

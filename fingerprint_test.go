@@ -58,6 +58,36 @@ func TestFingerprintEveryEntity(t *testing.T) {
 	assert.Equal(t, uint64(0x7ed8d3199a7fc67c), s1.Fingerprint(), "the canonical form changed; stored fingerprints would all mismatch")
 }
 
+// Fields added to an entity after its fingerprints were first stored
+// (an order's fees, a status update's order keys) change the fingerprint
+// only where they are set: the entities stored before keep theirs.
+func TestFingerprintAddedFieldsKeepStoredOnes(t *testing.T) {
+	o := sampleOrder()
+	withFees := o.Fingerprint()
+	o.Fees = nil
+	o.TotalNet, o.TotalTax, o.TotalGross, o.Payment.Amount = eur("48.93"), eur("7.95"), eur("56.88"), eur("56.88")
+	o.Payment.Method, o.Payment.Gateway = "paypal", "paypal"
+	assert.Equal(t, uint64(0x5a93c9cf822a4a36), o.Fingerprint(), "an order without fees hashes as before fees existed")
+	assert.NotEqual(t, withFees, o.Fingerprint())
+
+	fee := sampleOrder()
+	fee.Fees[0].Code = "cod2"
+	assert.NotEqual(t, withFees, fee.Fingerprint(), "a fee's code is content")
+	fee = sampleOrder()
+	fee.Fees[0].TaxRate = dec("19.0")
+	assert.Equal(t, withFees, fee.Fingerprint(), "decimal scale is not content")
+
+	st := sampleStatus()
+	withKeys := st.Fingerprint()
+	st.OrderKeys = kontor.Meta{}
+	assert.Equal(t, uint64(0x8631633aed92db56), st.Fingerprint(), "a status update without order keys hashes as before they existed")
+	st.OrderKeys = kontor.Meta{UpdatedAt: t0}
+	assert.Equal(t, uint64(0x8631633aed92db56), st.Fingerprint(), "only the keys of the order are content")
+	st.OrderKeys = kontor.Meta{ShopKey: "gid://shopify/Order/5566778899001122334"}
+	assert.NotEqual(t, uint64(0x8631633aed92db56), st.Fingerprint())
+	assert.NotEqual(t, withKeys, st.Fingerprint())
+}
+
 func BenchmarkFingerprintProduct(b *testing.B) {
 	p := sampleProduct()
 	b.ReportAllocs()

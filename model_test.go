@@ -126,11 +126,13 @@ func sampleOrder() kontor.Order {
 		},
 		ShippingLines: []kontor.ShippingLine{{Title: "DHL Paket", Code: "dhl", Carrier: "DHL",
 			Net: eur("4.12"), Tax: eur("0.78"), Gross: eur("4.90"), TaxRate: dec("19")}},
+		Fees: []kontor.FeeLine{{Title: "Nachnahmegebühr", Code: "cod", Net: eur("1.68"), Tax: eur("0.32"), Gross: eur("2.00"),
+			TaxRate: dec("19")}},
 		Discounts:     []kontor.Discount{{Code: "BUCH1", Title: "1 € auf Bücher", Amount: eur("1.00"), Allocated: true}},
-		TotalNet:      eur("48.93"),
-		TotalTax:      eur("7.95"),
-		TotalGross:    eur("56.88"),
-		Payment:       kontor.Payment{Method: "paypal", Gateway: "paypal", Status: kontor.PaymentPaid, TransactionID: "8XK12345AB678901C", Amount: eur("56.88"), PaidAt: t0},
+		TotalNet:      eur("50.61"),
+		TotalTax:      eur("8.27"),
+		TotalGross:    eur("58.88"),
+		Payment:       kontor.Payment{Method: "cod", Gateway: "cod", Status: kontor.PaymentPaid, TransactionID: "8XK12345AB678901C", Amount: eur("58.88"), PaidAt: t0},
 		ShippingInfo:  kontor.ShippingInfo{Method: "standard", Carrier: "DHL"},
 		Status:        kontor.OrderProcessing,
 		PaymentStatus: kontor.PaymentPaid,
@@ -174,6 +176,7 @@ func sampleStatus() kontor.StatusUpdate {
 		OrderNumber:   "#1042",
 		OrderStatus:   kontor.OrderShipped,
 		PaymentStatus: kontor.PaymentPaid,
+		OrderKeys:     kontor.Meta{ERPKey: "AB-1042", ShopKey: "gid://shopify/Order/5566778899001122334"},
 		Source:        kontor.SideERP,
 		At:            t0,
 	}
@@ -247,6 +250,6 @@ func TestJSONRoundTripKeepsExactValues(t *testing.T) {
 	require.True(t, back.PlacedAt.Equal(t0))
 	_, off := back.PlacedAt.Zone()
 	require.Equal(t, 3600, off)
-	require.True(t, back.TotalGross.Equal(eur("56.88")))
+	require.True(t, back.TotalGross.Equal(eur("58.88")))
 	require.Equal(t, "gid://shopify/Order/5566778899001122334", back.ShopKey)
 }

@@ -47,10 +47,11 @@ var (
 
 // Order is a purchase in the shop: it flows to the ERP as a sales order.
 //
-// Amounts follow one convention: every line and shipping line carries its
-// net, tax and gross total after discounts, whether the shop's prices
-// include tax (PricesIncludeTax) or not; UnitPrice is in the shop's own
-// convention. Totals add up within OrderTolerance.
+// Amounts follow one convention: every line, shipping line and fee line
+// carries its net, tax and gross total after discounts, whether the shop's
+// prices include tax (PricesIncludeTax) or not; UnitPrice is in the shop's
+// own convention. Totals add up within OrderTolerance: lines + shipping +
+// fees − unallocated discounts.
 type Order struct {
 	Meta
 	// Number is the order number people use, e.g. "#1001" or "10042"; the
@@ -66,10 +67,14 @@ type Order struct {
 	Shipping         Address        `json:"shipping,omitzero"`        // the delivery address; zero: as billing
 	Lines            []OrderLine    `json:"lines"`                    // at least one
 	ShippingLines    []ShippingLine `json:"shipping_lines,omitempty"` // shipping charges, each with its tax
+	// Fees are charges that are neither goods nor shipping (a
+	// cash-on-delivery or payment surcharge, a handling fee), each with
+	// its tax. A negative "fee" is a discount: it goes into Discounts.
+	Fees []FeeLine `json:"fees,omitempty"`
 	// Discounts are order-level discounts. Those not Allocated onto lines
 	// are subtracted from the gross total.
 	Discounts     []Discount    `json:"discounts,omitempty"`
-	TotalNet      Money         `json:"total_net"` // sum of lines and shipping, net
+	TotalNet      Money         `json:"total_net"` // sum of lines, shipping and fees, net
 	TotalTax      Money         `json:"total_tax"`
 	TotalGross    Money         `json:"total_gross"` // what the customer pays
 	Payment       Payment       `json:"payment,omitzero"`
@@ -108,6 +113,19 @@ type ShippingLine struct {
 	TaxRate decimal.Decimal `json:"tax_rate"` // in percent
 }
 
+// FeeLine is a fee with its own tax: a charge for a service or a right,
+// such as a cash-on-delivery or payment surcharge, a handling, packaging
+// or small-order fee. Its amounts are not negative; the ERP books it on a
+// charge item or account of its own, not as an article line.
+type FeeLine struct {
+	Title   string          `json:"title,omitempty"` // as the shop showed it
+	Code    string          `json:"code,omitempty"`  // the shop's code for the kind of fee, where it has one
+	Net     Money           `json:"net"`
+	Tax     Money           `json:"tax"`
+	Gross   Money           `json:"gross"`    // Net + Tax, exactly
+	TaxRate decimal.Decimal `json:"tax_rate"` // in percent
+}
+
 // Discount is an order-level discount, such as a coupon.
 type Discount struct {
 	Code   string `json:"code,omitempty"` // the coupon code
@@ -135,9 +153,10 @@ type ShippingInfo struct {
 }
 
 // OrderTolerance is how far an order's totals may be from the sum of its
-// lines: one minor unit of the currency per line and shipping line, plus
-// one. Rounding each line on its own drifts by at most half a minor unit per
-// line; anything beyond that is an error in the data, not rounding.
+// lines: one minor unit of the currency per line, shipping line and fee
+// line, plus one. Rounding each line on its own drifts by at most half a
+// minor unit per line; anything beyond that is an error in the data, not
+// rounding.
 func OrderTolerance(cur Currency, lines int) decimal.Decimal {
 	return cur.MinorUnit().Mul(decimal.NewFromInt(int64(lines + 1)))
 }
@@ -147,8 +166,9 @@ func (o *Order) Key() string { return o.Number }
 
 // Validate checks the order: number, a valid currency used throughout, a
 // known status, at least one line, no negative quantities or amounts, per
-// line net + tax = gross, tax = net × rate, and totals that add up within
-// OrderTolerance; also the customer and the addresses.
+// line, shipping line and fee net + tax = gross, tax = net × rate, and
+// totals (lines + shipping + fees − unallocated discounts) that add up
+// within OrderTolerance; also the customer and the addresses.
 func (o *Order) Validate() error {
 	c := &checker{entity: EntityOrder, key: o.Number}
 	c.required("number", o.Number)
@@ -189,6 +209,11 @@ func (o *Order) Validate() error {
 		c.amounts(f, s.Net, s.Tax, s.Gross, s.TaxRate, cur)
 		net, tax, gross = net.Add(s.Net.Amount), tax.Add(s.Tax.Amount), gross.Add(s.Gross.Amount)
 	}
+	for i, fl := range o.Fees {
+		f := fmt.Sprintf("fees[%d]", i)
+		c.amounts(f, fl.Net, fl.Tax, fl.Gross, fl.TaxRate, cur)
+		net, tax, gross = net.Add(fl.Net.Amount), tax.Add(fl.Tax.Amount), gross.Add(fl.Gross.Amount)
+	}
 	unallocated := false
 	for i, d := range o.Discounts {
 		f := fmt.Sprintf("discounts[%d].amount", i)
@@ -198,16 +223,16 @@ func (o *Order) Validate() error {
 			unallocated = true
 		}
 	}
-	tol := OrderTolerance(cur, len(o.Lines)+len(o.ShippingLines))
+	tol := OrderTolerance(cur, len(o.Lines)+len(o.ShippingLines)+len(o.Fees))
 	c.money("total_gross", o.TotalGross, cur, false)
 	c.money("total_net", o.TotalNet, cur, false)
 	c.money("total_tax", o.TotalTax, cur, false)
-	c.near("total_gross", o.TotalGross.Amount, gross, tol, "the lines, shipping and discounts")
+	c.near("total_gross", o.TotalGross.Amount, gross, tol, "the lines, shipping, fees and discounts")
 	if !unallocated {
 		// Net and tax split an unallocated discount by rate; only the gross
 		// total is checkable before the discount is spread onto lines.
-		c.near("total_net", o.TotalNet.Amount, net, tol, "the lines and shipping")
-		c.near("total_tax", o.TotalTax.Amount, tax, tol, "the lines and shipping")
+		c.near("total_net", o.TotalNet.Amount, net, tol, "the lines, shipping and fees")
+		c.near("total_tax", o.TotalTax.Amount, tax, tol, "the lines, shipping and fees")
 	}
 	c.near("total_gross", o.TotalGross.Amount, o.TotalNet.Amount.Add(o.TotalTax.Amount), cur.MinorUnit(), "total_net + total_tax")
 	return c.err()

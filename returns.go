@@ -25,12 +25,18 @@ var returnStatuses = []string{string(ReturnRequested), string(ReturnApproved), s
 
 // Return is goods coming back, and the credit note or refund that settles
 // them: it flows from the shop to the ERP, and its status flows back.
+//
+// A return without lines is an amount-only credit: a refund of money
+// without goods (a goodwill refund, a price adjustment, a refunded
+// shipping charge), which shops such as WooCommerce record as a refund
+// without line items. It needs a positive Refund; the ERP books it as one
+// credit line of that amount.
 type Return struct {
 	Meta
 	Number      string       `json:"number"`              // the return or RMA number
 	OrderNumber string       `json:"order_number"`        // the order it returns goods of
 	OrderKeys   Meta         `json:"order_keys,omitzero"` // the order's keys in both worlds, when known
-	Lines       []ReturnLine `json:"lines"`               // at least one
+	Lines       []ReturnLine `json:"lines"`               // empty: an amount-only credit of Refund
 	Reason      string       `json:"reason,omitempty"`    // the customer's reason
 	// Refund is the total refunded to the customer, gross.
 	Refund Money        `json:"refund"`
@@ -55,7 +61,8 @@ func (r *Return) Key() string { return r.Number }
 
 // Validate checks the return: numbers, a known status, lines with positive
 // quantities, a non-negative refund in one currency that line refunds, where
-// given, add up to.
+// given, add up to. A return without lines is valid only as an amount-only
+// credit, with a positive refund.
 func (r *Return) Validate() error {
 	c := &checker{entity: EntityReturn, key: r.Number}
 	c.required("number", r.Number)
@@ -68,8 +75,8 @@ func (r *Return) Validate() error {
 		c.fail("refund.currency", "is required")
 	}
 	c.money("refund", r.Refund, "", false)
-	if len(r.Lines) == 0 {
-		c.fail("lines", "a return needs at least one line")
+	if len(r.Lines) == 0 && !r.Refund.Amount.IsPositive() {
+		c.fail("lines", "a return needs at least one line, or a positive refund as an amount-only credit")
 	}
 	var sum decimal.Decimal
 	perLine := false

@@ -13,10 +13,13 @@ const (
 
 // StatusUpdate is a change of an order's, its payment's or a return's
 // status, flowing either way: the ERP cancels an order, the shop marks it
-// paid, the warehouse delivers it.
+// paid, the warehouse delivers it. A writer finds the order by the key of
+// its own side in OrderKeys (ShopKey in the shop, ERPKey in the ERP) where
+// it is set, else by OrderNumber; Key stays the number either way.
 type StatusUpdate struct {
 	Meta
 	OrderNumber   string        `json:"order_number"`             // the order concerned
+	OrderKeys     Meta          `json:"order_keys,omitzero"`      // the order's keys in both worlds, when known
 	OrderStatus   OrderStatus   `json:"order_status,omitempty"`   // empty: unchanged
 	PaymentStatus PaymentStatus `json:"payment_status,omitempty"` // empty: unchanged
 	ReturnNumber  string        `json:"return_number,omitempty"`  // the return concerned, with ReturnStatus

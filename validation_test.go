@@ -60,7 +60,16 @@ func TestValidateNamesEntityKeyAndField(t *testing.T) {
 		}, kontor.EntityOrder, "#1042", "lines[1].tax"},
 		{"zero quantity", func() validator { o := sampleOrder(); o.Lines[0].Quantity = dec("0"); return &o }, kontor.EntityOrder, "#1042", "lines[0].quantity"},
 		{"total gross off", func() validator { o := sampleOrder(); o.TotalGross = eur("56.98"); return &o }, kontor.EntityOrder, "#1042", "total_gross"},
-		{"total tax off", func() validator { o := sampleOrder(); o.TotalTax = eur("7.85"); o.TotalNet = eur("49.03"); return &o }, kontor.EntityOrder, "#1042", "total_tax"},
+		{"total tax off", func() validator { o := sampleOrder(); o.TotalTax = eur("8.17"); o.TotalNet = eur("50.71"); return &o }, kontor.EntityOrder, "#1042", "total_tax"},
+		{"fee net+tax != gross", func() validator { o := sampleOrder(); o.Fees[0].Gross = eur("2.10"); return &o }, kontor.EntityOrder, "#1042", "fees[0].gross"},
+		{"fee tax not rate of net", func() validator { o := sampleOrder(); o.Fees[0].TaxRate = dec("7"); return &o }, kontor.EntityOrder, "#1042", "fees[0].tax"},
+		{"negative fee", func() validator {
+			o := sampleOrder()
+			o.Fees[0].Net, o.Fees[0].Tax, o.Fees[0].Gross = eur("-1.68"), eur("-0.32"), eur("-2.00")
+			return &o
+		}, kontor.EntityOrder, "#1042", "fees[0].gross.amount"},
+		{"fee currency", func() validator { o := sampleOrder(); o.Fees[0].Net.Currency = "USD"; return &o }, kontor.EntityOrder, "#1042", "fees[0].net.currency"},
+		{"totals without the fee", func() validator { o := sampleOrder(); o.Fees = nil; return &o }, kontor.EntityOrder, "#1042", "total_gross"},
 		{"no lines", func() validator { o := sampleOrder(); o.Lines = nil; return &o }, kontor.EntityOrder, "#1042", "lines"},
 		{"billing country", func() validator { o := sampleOrder(); o.Billing.Country = ""; return &o }, kontor.EntityOrder, "#1042", "billing.country"},
 		{"order status", func() validator { o := sampleOrder(); o.Status = "done"; return &o }, kontor.EntityOrder, "#1042", "status"},
@@ -68,6 +77,11 @@ func TestValidateNamesEntityKeyAndField(t *testing.T) {
 		{"shipment quantity", func() validator { s := sampleShipment(); s.Lines[0].Quantity = dec("-2"); return &s }, kontor.EntityShipment, "LS-2026-0042", "lines[0].quantity"},
 		{"return refund sum", func() validator { r := sampleReturn(); r.Refund = eur("29.99"); return &r }, kontor.EntityReturn, "R-1042-1", "refund"},
 		{"return status", func() validator { r := sampleReturn(); r.Status = ""; return &r }, kontor.EntityReturn, "R-1042-1", "status"},
+		{"return without lines or refund", func() validator {
+			r := sampleReturn()
+			r.Lines, r.Refund = nil, eur("0")
+			return &r
+		}, kontor.EntityReturn, "R-1042-1", "lines"},
 		{"status none", func() validator {
 			s := sampleStatus()
 			s.OrderStatus, s.PaymentStatus = "", ""
@@ -95,15 +109,47 @@ func TestValidateNamesEntityKeyAndField(t *testing.T) {
 // The totals tolerance is one minor unit per line plus one: a cent of
 // rounding drift passes, a real mismatch does not.
 func TestOrderTotalsTolerance(t *testing.T) {
-	o := sampleOrder() // 2 lines + 1 shipping line: tolerance 0.04 EUR
+	o := sampleOrder() // 2 lines + 1 shipping line + 1 fee: tolerance 0.05 EUR
 	assert.Equal(t, "0.04", kontor.OrderTolerance("EUR", 3).String())
 	assert.Equal(t, "4", kontor.OrderTolerance("JPY", 3).String())
 
-	o.TotalNet, o.TotalGross = eur("48.94"), eur("56.89") // one cent of drift
+	o.TotalNet, o.TotalGross = eur("50.62"), eur("58.89") // one cent of drift
 	require.NoError(t, o.Validate())
 
-	o.TotalNet, o.TotalGross = eur("48.98"), eur("56.93") // five cents: not rounding
+	o.TotalNet, o.TotalGross = eur("50.67"), eur("58.94") // six cents: not rounding
 	assert.ElementsMatch(t, []string{"total_net", "total_gross"}, fields(t, o.Validate()))
+}
+
+// Fees count into the totals like shipping: lines + shipping + fees −
+// unallocated discounts. An order whose totals leave the fee out, or
+// count it twice, fails on its totals.
+func TestOrderFeesInTotals(t *testing.T) {
+	o := sampleOrder()
+	require.NoError(t, o.Validate())
+
+	o.Fees = append(o.Fees, kontor.FeeLine{Title: "Verpackung", Net: eur("0.84"), Tax: eur("0.16"), Gross: eur("1.00"), TaxRate: dec("19")})
+	assert.ElementsMatch(t, []string{"total_net", "total_tax", "total_gross"}, fields(t, o.Validate()), "a fee the totals do not have")
+	o.TotalNet, o.TotalTax, o.TotalGross = eur("51.45"), eur("8.43"), eur("59.88")
+	require.NoError(t, o.Validate())
+
+	// A fee without tax (0 %) is a fee too.
+	o.Fees[1] = kontor.FeeLine{Title: "Mindermengenzuschlag", Net: eur("1.00"), Tax: eur("0"), Gross: eur("1.00")}
+	o.TotalNet, o.TotalTax = eur("51.61"), eur("8.27")
+	require.NoError(t, o.Validate())
+}
+
+// A return without lines is an amount-only credit, valid only with a
+// positive refund; its refund need not add up to lines it does not have.
+func TestReturnAmountOnly(t *testing.T) {
+	r := sampleReturn()
+	r.Lines = nil
+	r.Refund = eur("5.00")
+	require.NoError(t, r.Validate())
+
+	r.Refund = eur("0")
+	assert.Equal(t, []string{"lines"}, fields(t, r.Validate()))
+	r.Refund = eur("-5.00")
+	assert.ElementsMatch(t, []string{"lines", "refund.amount"}, fields(t, r.Validate()))
 }
 
 // An unallocated order-level discount comes off the gross total; net and
@@ -111,13 +157,13 @@ func TestOrderTotalsTolerance(t *testing.T) {
 func TestOrderUnallocatedDiscount(t *testing.T) {
 	o := sampleOrder()
 	o.Discounts = []kontor.Discount{{Code: "TEN", Amount: eur("5.00")}}
-	o.TotalGross = eur("51.88")
-	o.TotalNet = eur("44.73")
-	o.TotalTax = eur("7.15")
+	o.TotalGross = eur("53.88")
+	o.TotalNet = eur("46.41")
+	o.TotalTax = eur("7.47")
 	require.NoError(t, o.Validate())
-	o.TotalGross = eur("56.88")
-	o.TotalNet = eur("48.93")
-	o.TotalTax = eur("7.95")
+	o.TotalGross = eur("58.88")
+	o.TotalNet = eur("50.61")
+	o.TotalTax = eur("8.27")
 	assert.Equal(t, []string{"total_gross"}, fields(t, o.Validate()))
 }
 

@@ -30,12 +30,15 @@
 // a cancelled context ends the sequence with an error matching
 // context.Canceled and no item after it.
 //
-// Every write: one result per item, in order, with the item's key; a full
-// MaxBatch batch succeeds; an invalid item fails alone, as a per-item
-// result of kind validation, while the valid items of its batch succeed;
-// writing a batch again creates nothing twice and maps each item to the
-// same remote key (an order writer that checks before creating reports the
-// repeat Unchanged); a cancelled context fails the call and writes nothing.
+// Every write, once the products its items name exist
+// (Features.PrepareCatalog) and the orders they refer to are placed
+// (PlaceOrders, PlaceNumberedOrders or the connector's OrderWriter): one
+// result per item, in order, with the item's key; a full MaxBatch batch
+// succeeds; an invalid item fails alone, as a per-item result of kind
+// validation, while the valid items of its batch succeed; writing a batch
+// again creates nothing twice and maps each item to the same remote key
+// (an order writer that checks before creating reports the repeat
+// Unchanged); a cancelled context fails the call and writes nothing.
 //
 // Connectors that expose test hooks get more checks, found by interface
 // assertion: FailNext(n int, err error) (the injected error's kind reaches
@@ -70,6 +73,23 @@ type Features struct {
 	// through the connector's OrderWriter if it has one, else it writes
 	// those entities without orders.
 	PlaceOrders func(t testing.TB, orders []kontor.Order)
+	// PlaceNumberedOrders is PlaceOrders for a system that gives orders
+	// numbers of its own (WooCommerce numbers an order with its id): it
+	// makes the orders exist and returns them as the system has them, one
+	// for each and in the same order, with the system's Number and its
+	// keys in Meta (ShopKey, ERPKey). The suite then writes the shipments,
+	// returns and status updates for those numbers, with the keys as their
+	// OrderKeys, as the engine would after reading the orders back. An
+	// empty Number keeps the order's own. When set, PlaceOrders is not
+	// called.
+	PlaceNumberedOrders func(t testing.TB, orders []kontor.Order) []kontor.Order
+	// PrepareCatalog makes products with the SKUs exist in the system
+	// behind the connector, for a system that takes prices, stock, orders
+	// or returns only for products it has (a shop keeps no price for a
+	// SKU it does not sell). The write checks call it with the SKUs their
+	// items name before they write prices, stock, orders and returns.
+	// Nil: those are written as they are.
+	PrepareCatalog func(t testing.TB, skus []string)
 	// PageSize is the connector's read page size as configured; the read
 	// checks seed 3.5 pages. 0: 100.
 	PageSize int

@@ -28,22 +28,66 @@ func writeChecks(s spec) []Check {
 }
 
 // writer writes the samples is of s's entity, those marked invalid in
-// their invalid form, after making their orders exist when s needs them.
+// their invalid form, after making the products they name and the orders
+// they refer to exist where the system needs them.
 type writer struct {
 	t    testing.TB
 	conn kontor.Connector
 	f    Features
 	s    spec
+	// refs are the orders the samples refer to, as the system placed
+	// them; a sample not in it refers to SampleOrder(i) by its number.
+	refs map[int]orderRef
 }
+
+func newWriter(t testing.TB, conn kontor.Connector, f Features, s spec) writer {
+	return writer{t: t, conn: conn, f: f, s: s, refs: make(map[int]orderRef)}
+}
+
+// ref returns the order sample i refers to.
+func (w writer) ref(i int) orderRef {
+	if r, ok := w.refs[i]; ok {
+		return r
+	}
+	return sampleRef(i)
+}
+
+// key returns the key of sample i.
+func (w writer) key(i int) string { return w.s.key(i, w.ref(i)) }
 
 func (w writer) prepare(is []int) {
 	w.t.Helper()
+	if w.f.PrepareCatalog != nil && w.s.skus != nil {
+		var skus []string
+		for _, i := range is {
+			for _, sku := range w.s.skus(i) {
+				if !slices.Contains(skus, sku) {
+					skus = append(skus, sku)
+				}
+			}
+		}
+		w.f.PrepareCatalog(w.t, skus)
+	}
 	if !w.s.needsOrders {
 		return
 	}
 	orders := make([]kontor.Order, len(is))
 	for k, i := range is {
 		orders[k] = SampleOrder(i)
+	}
+	if w.f.PlaceNumberedOrders != nil {
+		placed := w.f.PlaceNumberedOrders(w.t, orders)
+		if len(placed) != len(orders) {
+			w.t.Fatalf("PlaceNumberedOrders returned %d orders for %d: it must return each order as placed, in order", len(placed), len(orders))
+		}
+		for k, i := range is {
+			ref := orderRef{number: placed[k].Number, keys: kontor.Meta{ERPKey: placed[k].ERPKey, ShopKey: placed[k].ShopKey}}
+			if ref.number == "" {
+				ref.number = orders[k].Number
+			}
+			w.refs[i] = ref
+		}
+		return
 	}
 	if w.f.PlaceOrders != nil {
 		w.f.PlaceOrders(w.t, orders)
@@ -69,7 +113,7 @@ func (w writer) prepare(is []int) {
 
 func (w writer) write(ctx context.Context, is []int, invalid []bool) ([]kontor.Result, error) {
 	w.t.Helper()
-	rs, ok, err := w.s.write(w.conn, ctx, is, invalid)
+	rs, ok, err := w.s.write(w.conn, ctx, is, invalid, w.ref)
 	if !ok {
 		w.t.Fatalf("declares write %s but has no %s writer", w.s.entity, w.s.entity)
 	}
@@ -96,7 +140,7 @@ func (w writer) aligned(what string, is []int, rs []kontor.Result) {
 		w.t.Fatalf("%s: %d results for %d items", what, len(rs), len(is))
 	}
 	for k, r := range rs {
-		want := w.s.key(is[k])
+		want := w.key(is[k])
 		if r.Key != want {
 			w.t.Errorf("%s: result %d has key %q, want %q: results must line up with the batch", what, k, r.Key, want)
 		}
@@ -144,7 +188,7 @@ func (w writer) batch(from, n int) []int {
 
 func checkWriteAligned(t testing.TB, conn kontor.Connector, f Features, s spec) {
 	t.Helper()
-	w := writer{t, conn, f, s}
+	w := newWriter(t, conn, f, s)
 	is := w.batch(0, 5)
 	w.prepare(is)
 	w.succeeded("a batch of valid items", w.mustWrite("a batch of valid items", is, nil))
@@ -152,7 +196,7 @@ func checkWriteAligned(t testing.TB, conn kontor.Connector, f Features, s spec) 
 
 func checkWriteMaxBatch(t testing.TB, conn kontor.Connector, f Features, s spec) {
 	t.Helper()
-	w := writer{t, conn, f, s}
+	w := newWriter(t, conn, f, s)
 	is := w.batch(0, conn.Capabilities().BatchSize(s.entity))
 	w.prepare(is)
 	w.succeeded("a full batch", w.mustWrite(fmt.Sprintf("a full batch of %d", len(is)), is, nil))
@@ -160,7 +204,7 @@ func checkWriteMaxBatch(t testing.TB, conn kontor.Connector, f Features, s spec)
 
 func checkWriteInvalid(t testing.TB, conn kontor.Connector, f Features, s spec) {
 	t.Helper()
-	w := writer{t, conn, f, s}
+	w := newWriter(t, conn, f, s)
 	is := w.batch(0, 3)
 	w.prepare(is)
 	invalid := make([]bool, len(is))
@@ -186,7 +230,7 @@ func checkWriteInvalid(t testing.TB, conn kontor.Connector, f Features, s spec) 
 
 func checkWriteTwice(t testing.TB, conn kontor.Connector, f Features, s spec) {
 	t.Helper()
-	w := writer{t, conn, f, s}
+	w := newWriter(t, conn, f, s)
 	is := w.batch(0, 3)
 	w.prepare(is)
 	first := w.mustWrite("the first write", is, nil)
@@ -211,7 +255,7 @@ func checkWriteTwice(t testing.TB, conn kontor.Connector, f Features, s spec) {
 
 func checkWriteCancel(t testing.TB, conn kontor.Connector, f Features, s spec) {
 	t.Helper()
-	w := writer{t, conn, f, s}
+	w := newWriter(t, conn, f, s)
 	is := w.batch(0, 2)
 	w.prepare(is)
 	ctx, cancel := context.WithCancel(context.Background())
@@ -239,7 +283,7 @@ func checkWriteInjected(t testing.TB, conn kontor.Connector, f Features, s spec)
 	if !ok {
 		t.Skip("the connector has no FailNext(int, error) hook")
 	}
-	w := writer{t, conn, f, s}
+	w := newWriter(t, conn, f, s)
 	is := w.batch(0, 1)
 	w.prepare(is)
 	for _, k := range []kontor.Kind{kontor.KindRetryable, kontor.KindRateLimited, kontor.KindUnauthorized, kontor.KindConflict} {
@@ -257,11 +301,11 @@ func checkWriteFailedKey(t testing.TB, conn kontor.Connector, f Features, s spec
 	if !ok {
 		t.Skip("the connector has no FailKey(string, error) hook")
 	}
-	w := writer{t, conn, f, s}
+	w := newWriter(t, conn, f, s)
 	is := w.batch(0, 2)
 	w.prepare(is)
 	victim := len(is) - 1
-	key := s.key(is[victim])
+	key := w.key(is[victim])
 	hook.FailKey(key, injected(kontor.KindConflict))
 	rs := w.mustWrite("a batch with a failing item", is, nil)
 	for k, r := range rs {
@@ -282,7 +326,7 @@ func checkWriteMidway(t testing.TB, conn kontor.Connector, f Features, s spec) {
 	if !ok {
 		t.Skip("the connector has no FailAfter(int, error) hook")
 	}
-	w := writer{t, conn, f, s}
+	w := newWriter(t, conn, f, s)
 	is := w.batch(0, 2)
 	if len(is) < 2 {
 		t.Skipf("a batch of %s holds one item: it cannot fail midway", s.entity)

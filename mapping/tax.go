@@ -105,7 +105,7 @@ type TaxSummary struct {
 }
 
 // SummarizeTax returns the order's net, tax and gross per tax rate over its
-// lines and shipping lines, sorted by rate. Call it on the result of
+// lines, shipping lines and fees, sorted by rate. Call it on the result of
 // NormalizeOrder: there the rows add up exactly to the order's totals. An
 // order-level discount that is not allocated (after NormalizeOrder only a
 // negative rounding difference, which carries no tax) is subtracted in the
@@ -133,6 +133,9 @@ func SummarizeTax(o kontor.Order) []TaxSummary {
 	for _, s := range o.ShippingLines {
 		add(s.TaxRate, s.Net.Amount, s.Tax.Amount, s.Gross.Amount)
 	}
+	for _, f := range o.Fees {
+		add(f.TaxRate, f.Net.Amount, f.Tax.Amount, f.Gross.Amount)
+	}
 	for _, d := range o.Discounts {
 		if !d.Allocated {
 			add(decimal.Zero, d.Amount.Amount.Neg(), decimal.Zero, d.Amount.Amount.Neg())
@@ -158,13 +161,15 @@ func SummarizeTax(o kontor.Order) []TaxSummary {
 // in a tax-inclusive order, its Net otherwise, and a shipping line that
 // states only the other one is an error, not a guess (treating tax-inclusive
 // shipping as net is a classic connector bug). Shipping charged at the
-// goods' mixed rates comes as one shipping line per rate.
+// goods' mixed rates comes as one shipping line per rate. Fees (cash on
+// delivery, handling) are read like shipping lines: no unit price, their
+// amount in the order's convention, one fee line per rate.
 //
 // A stated line amount in the order's convention that differs from the
 // computed one by more than one minor unit is an error, since one of the two
 // is wrong; a zero one counts as not stated. Tax is never inferred from
-// amounts: a line or shipping line with tax but a 0 % rate is an error naming
-// its tax_rate field, because a rate derived from rounded cents is itself
+// amounts: a line, shipping line or fee with tax but a 0 % rate is an error
+// naming its tax_rate field, because a rate derived from rounded cents is itself
 // off and cannot tell a 0 % line from a missing rate.
 //
 // # Tax
@@ -174,10 +179,10 @@ func SummarizeTax(o kontor.Order) []TaxSummary {
 // round(net × rate / 100), or for tax-inclusive orders
 // round(gross × rate / (100 + rate)) with net = gross − tax: the customer
 // pays the gross, so only its split is derived. Per document, each rate's
-// tax is rounded once from the sum of its lines' and shipping lines' net (or
-// gross) and spread back onto them by largest remainder, so every line still
-// has net + tax = gross and the lines of a rate add up to the document's tax
-// exactly. Each line's tax is then its exact share rounded down or up.
+// tax is rounded once from the sum of its lines', shipping lines' and fees'
+// net (or gross) and spread back onto them by largest remainder, so every
+// line still has net + tax = gross and the lines of a rate add up to the
+// document's tax exactly. Each line's tax is then its exact share rounded down or up.
 //
 // kontor.Order.Validate allows a line's tax to be one minor unit from
 // net × rate. Per line, and per document for tax-exclusive orders, that
@@ -198,8 +203,8 @@ func SummarizeTax(o kontor.Order) []TaxSummary {
 // Allocated in the result. A line's share is added to its Discount in the
 // order's convention: as is for tax-inclusive orders, converted to net at
 // the line's own rate for tax-exclusive ones, so each rate's tax falls with
-// its own discount share. Shipping lines are never discounted here: the
-// discount has no marker saying it applies to shipping, and shops deliver a
+// its own discount share. Shipping lines and fees are never discounted here:
+// the discount has no marker saying it applies to them, and shops deliver a
 // shipping discount already taken off the shipping line's amount, which is
 // where it belongs. Discounts larger than the article lines' gross are an
 // error. In a tax-exclusive order the net conversion can move a line's gross
@@ -261,16 +266,25 @@ func NormalizeOrder(o kontor.Order, opts TaxOptions) (kontor.Order, error) {
 	return n.out, nil
 }
 
-// taxItem is a line or shipping line while it is being normalised.
+// taxItem is a line, shipping line or fee while it is being normalised.
 type taxItem struct {
 	path     taxPath         // where it is in the input, for errors
-	line     bool            // an article line, not shipping
-	index    int             // into out.Lines or out.ShippingLines
+	kind     taxItemKind     // which list it belongs to
+	index    int             // into out.Lines, out.ShippingLines or out.Fees
 	rate     decimal.Decimal // percent
 	amount   decimal.Decimal // the amount in the order's convention: gross if prices include tax, else net
 	discount decimal.Decimal // the line discount in the order's convention
 	tax      decimal.Decimal
 }
+
+// taxItemKind says what a taxItem is: only article lines take discounts.
+type taxItemKind int
+
+const (
+	kindArticle taxItemKind = iota
+	kindShipping
+	kindFee
+)
 
 // taxNormalizer holds one NormalizeOrder call's state.
 type taxNormalizer struct {
@@ -319,10 +333,10 @@ func (n *taxNormalizer) check(opts TaxOptions) error {
 	return nil
 }
 
-// taxPath names an element of the input's lines, shipping lines or
+// taxPath names an element of the input's lines, shipping lines, fees or
 // discounts; the field name is only built for an error.
 type taxPath struct {
-	list string // "lines", "shipping_lines", "discounts"
+	list string // "lines", "shipping_lines", "fees", "discounts"
 	i    int
 }
 
@@ -368,10 +382,11 @@ func (n *taxNormalizer) collect() error {
 	n.out = *o
 	n.out.Lines = make([]kontor.OrderLine, 0, len(o.Lines)+1)
 	n.out.ShippingLines = slices.Clone(o.ShippingLines)
+	n.out.Fees = slices.Clone(o.Fees)
 	n.out.Discounts = make([]kontor.Discount, 0, len(o.Discounts)+1)
 	n.out.Tags = slices.Clone(o.Tags)
 	n.out.Customer.Addresses = slices.Clone(o.Customer.Addresses)
-	n.items = make([]taxItem, 0, len(o.Lines)+len(o.ShippingLines))
+	n.items = make([]taxItem, 0, len(o.Lines)+len(o.ShippingLines)+len(o.Fees))
 
 	convention, other := "net", "gross"
 	if o.PricesIncludeTax {
@@ -402,25 +417,37 @@ func (n *taxNormalizer) collect() error {
 			return n.fail(p.at(convention), "is %s, but quantity %s × unit price %s − discount %s is %s",
 				n.amt(stated), l.Quantity, n.amt(l.UnitPrice.Amount), n.amt(l.Discount.Amount), n.amt(amount))
 		}
-		n.items = append(n.items, taxItem{path: p, line: true, index: len(n.out.Lines), rate: l.TaxRate,
+		n.items = append(n.items, taxItem{path: p, kind: kindArticle, index: len(n.out.Lines), rate: l.TaxRate,
 			amount: amount, discount: l.Discount.Amount})
 		n.out.Lines = append(n.out.Lines, l)
 	}
-	for i, s := range o.ShippingLines {
-		p := taxPath{"shipping_lines", i}
-		if err := cmp.Or(n.money(p, "net", s.Net), n.money(p, "tax", s.Tax), n.money(p, "gross", s.Gross),
-			n.rate(p, s.TaxRate, s.Tax)); err != nil {
+	// Shipping lines and fees have no unit price: their amount in the
+	// order's convention is the truth.
+	charge := func(p taxPath, kind taxItemKind, what string, net, tax, gross kontor.Money, rate decimal.Decimal) error {
+		if err := cmp.Or(n.money(p, "net", net), n.money(p, "tax", tax), n.money(p, "gross", gross),
+			n.rate(p, rate, tax)); err != nil {
 			return err
 		}
-		amount, otherAmount := s.Net.Amount, s.Gross.Amount
+		amount, otherAmount := net.Amount, gross.Amount
 		if o.PricesIncludeTax {
 			amount, otherAmount = otherAmount, amount
 		}
 		if amount.IsZero() && !otherAmount.IsZero() {
-			return n.fail(p.at(convention), "is 0 while %s is %s; a %s order states shipping as %s",
-				other, n.amt(otherAmount), taxConventionName(o.PricesIncludeTax), convention)
+			return n.fail(p.at(convention), "is 0 while %s is %s; a %s order states %s as %s",
+				other, n.amt(otherAmount), taxConventionName(o.PricesIncludeTax), what, convention)
 		}
-		n.items = append(n.items, taxItem{path: p, index: i, rate: s.TaxRate, amount: amount.Round(n.scale)})
+		n.items = append(n.items, taxItem{path: p, kind: kind, index: p.i, rate: rate, amount: amount.Round(n.scale)})
+		return nil
+	}
+	for i, s := range o.ShippingLines {
+		if err := charge(taxPath{"shipping_lines", i}, kindShipping, "shipping", s.Net, s.Tax, s.Gross, s.TaxRate); err != nil {
+			return err
+		}
+	}
+	for i, f := range o.Fees {
+		if err := charge(taxPath{"fees", i}, kindFee, "fees", f.Net, f.Tax, f.Gross, f.TaxRate); err != nil {
+			return err
+		}
 	}
 	for i, d := range o.Discounts {
 		if !d.Allocated && d.Code == n.sku {
@@ -455,7 +482,7 @@ func (n *taxNormalizer) spreadDiscounts() error {
 	var weights []decimal.Decimal
 	var total decimal.Decimal
 	for i, it := range n.items {
-		if !it.line {
+		if it.kind != kindArticle {
 			continue
 		}
 		w := it.amount
@@ -579,17 +606,21 @@ func (n *taxNormalizer) totals(maxDiff decimal.Decimal) error {
 		it := &n.items[i]
 		itNet, itGross := n.net(it), n.gross(it)
 		net, tax, gross = net.Add(itNet), tax.Add(it.tax), gross.Add(itGross)
-		if it.line {
+		switch it.kind {
+		case kindArticle:
 			l := &n.out.Lines[it.index]
 			l.UnitPrice.Currency = n.cur
 			if !it.discount.IsZero() || !l.Discount.IsZero() {
 				l.Discount = m(it.discount)
 			}
 			l.Net, l.Tax, l.Gross = m(itNet), m(it.tax), m(itGross)
-			continue
+		case kindShipping:
+			s := &n.out.ShippingLines[it.index]
+			s.Net, s.Tax, s.Gross = m(itNet), m(it.tax), m(itGross)
+		case kindFee:
+			f := &n.out.Fees[it.index]
+			f.Net, f.Tax, f.Gross = m(itNet), m(it.tax), m(itGross)
 		}
-		s := &n.out.ShippingLines[it.index]
-		s.Net, s.Tax, s.Gross = m(itNet), m(it.tax), m(itGross)
 	}
 	o := n.o
 	if !o.TotalTax.IsZero() {
@@ -607,7 +638,7 @@ func (n *taxNormalizer) totals(maxDiff decimal.Decimal) error {
 		}
 		d := o.TotalGross.Amount.Sub(gross)
 		if d.Abs().GreaterThan(maxDiff) {
-			return n.fail("total_gross", "is %s, but the lines, shipping and discounts add up to %s; the difference %s is more than the %s allowed for rounding",
+			return n.fail("total_gross", "is %s, but the lines, shipping, fees and discounts add up to %s; the difference %s is more than the %s allowed for rounding",
 				n.amt(o.TotalGross.Amount), n.amt(gross), n.amt(d), n.amt(maxDiff))
 		}
 		switch d.Sign() {

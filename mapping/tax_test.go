@@ -62,6 +62,17 @@ func taxMixed(number string) kontor.Order {
 	return o
 }
 
+// taxFee is a fee stated in the order's convention.
+func taxFee(cur kontor.Currency, inclusive bool, amount, rate string) kontor.FeeLine {
+	f := kontor.FeeLine{Title: "Nachnahme", Code: "cod", TaxRate: taxDec(rate)}
+	if inclusive {
+		f.Gross = kontor.MustMoney(amount, cur)
+	} else {
+		f.Net = kontor.MustMoney(amount, cur)
+	}
+	return f
+}
+
 func taxWith(o kontor.Order, f func(o *kontor.Order)) kontor.Order { f(&o); return o }
 
 // taxStated sets the shop's stated totals.
@@ -96,6 +107,7 @@ type taxCase struct {
 	// discounts are the lines' Discount after spreading, "" for none.
 	discounts []string
 	shipping  []string
+	fees      []string
 	totals    string // "net tax gross"
 	// roundingDiscount is the amount of a negative rounding difference.
 	roundingDiscount string
@@ -139,6 +151,52 @@ func TestNormalizeOrder(t *testing.T) {
 			lines:    []string{"33.60 6.38 39.98", "11.21 0.79 12.00"},
 			shipping: []string{"4.12 0.78 4.90"},
 			totals:   "48.93 7.95 56.88",
+		},
+		{
+			// The German order with a cash-on-delivery fee of 2.00 gross at
+			// 19 %, per line: 2.00 × 19/119 = 0.31933 → 0.32, net 1.68. The
+			// fee adds to the totals like shipping: 50.61 / 8.27 / 58.88.
+			name: "inclusive German with a fee per line",
+			order: taxWith(taxStated(taxGerman("#1031"), "8.27", "58.88"), func(o *kontor.Order) {
+				o.Fees = []kontor.FeeLine{taxFee("EUR", true, "2.00", "19")}
+			}),
+			lines:    []string{"33.60 6.38 39.98", "11.21 0.79 12.00"},
+			shipping: []string{"4.12 0.78 4.90"},
+			fees:     []string{"1.68 0.32 2.00"},
+			totals:   "50.61 8.27 58.88",
+		},
+		{
+			// The same per document: 19 % on 39.98 + 4.90 + 2.00 = 46.88
+			// gross is 7.48504 → 7.49; the floors 6.38 + 0.78 + 0.31 = 7.47
+			// leave two cents for the largest remainders, the fee's
+			// (0.31933) and the T-shirts' (6.38336): fee 0.32, T-shirts 6.39.
+			// Fees take their share of the document's tax like shipping.
+			name: "inclusive German with a fee per document",
+			order: taxWith(taxStated(taxGerman("#1032"), "8.27", "58.88"), func(o *kontor.Order) {
+				o.Fees = []kontor.FeeLine{taxFee("EUR", true, "2.00", "19")}
+			}),
+			opts:     TaxOptions{Strategy: RoundPerDocument},
+			lines:    []string{"33.59 6.39 39.98", "11.21 0.79 12.00"},
+			shipping: []string{"4.12 0.78 4.90"},
+			fees:     []string{"1.68 0.32 2.00"},
+			totals:   "50.60 8.28 58.88",
+		},
+		{
+			// A tax-exclusive fee: 2.50 net at 19 % = 0.475 → 0.48, gross
+			// 2.98; a fee at 0 % (a small-order surcharge) has no tax. An
+			// unallocated discount of 5.00 goes onto the article lines
+			// only, never onto the fees: pro rata by gross 39.23 / 9.61 /
+			// 1.18 it is 3.92 / 0.96 / 0.12, net 3.29 / 0.90 / 0.10.
+			name: "exclusive fees with an order discount",
+			order: taxWith(taxMixed("#1033"), func(o *kontor.Order) {
+				o.Fees = []kontor.FeeLine{taxFee("EUR", false, "2.50", "19"), taxFee("EUR", false, "1.00", "0")}
+				o.Discounts = []kontor.Discount{{Code: "FIVE", Amount: kontor.MustMoney("5.00", "EUR")}}
+			}),
+			lines:     []string{"29.68 5.64 35.32", "8.08 0.57 8.65", "0.89 0.17 1.06"},
+			discounts: []string{"3.29", "0.90", "0.10"},
+			shipping:  []string{"4.20 0.80 5.00"},
+			fees:      []string{"2.50 0.48 2.98", "1.00 0 1.00"},
+			totals:    "46.35 7.66 54.01",
 		},
 		{
 			// 3. The same per document: 19 % on 39.98 + 4.90 = 44.88 gross is
@@ -400,6 +458,16 @@ func TestNormalizeOrder(t *testing.T) {
 				s := got.ShippingLines[i]
 				taxAmounts(t, fmt.Sprintf("shipping_lines[%d]", i), want, cur, s.Net, s.Tax, s.Gross)
 			}
+			if len(got.Fees) != len(tc.fees) {
+				t.Fatalf("got %d fees, want %d", len(got.Fees), len(tc.fees))
+			}
+			for i, want := range tc.fees {
+				f := got.Fees[i]
+				taxAmounts(t, fmt.Sprintf("fees[%d]", i), want, cur, f.Net, f.Tax, f.Gross)
+				if f.Title != tc.order.Fees[i].Title || f.Code != tc.order.Fees[i].Code {
+					t.Errorf("fees[%d] is %q %q, want the input's title and code", i, f.Title, f.Code)
+				}
+			}
 			taxAmounts(t, "totals", tc.totals, cur, got.TotalNet, got.TotalTax, got.TotalGross)
 			if !tc.order.TotalGross.IsZero() && !got.TotalGross.Equal(tc.order.TotalGross) {
 				t.Errorf("total gross %s, want the shop's %s", got.TotalGross, tc.order.TotalGross)
@@ -480,6 +548,9 @@ func taxCheckInvariants(t *testing.T, in, got kontor.Order, opts TaxOptions) {
 	}
 	for i, s := range got.ShippingLines {
 		add(fmt.Sprintf("shipping_lines[%d]", i), s.TaxRate, s.Net, s.Tax, s.Gross)
+	}
+	for i, f := range got.Fees {
+		add(fmt.Sprintf("fees[%d]", i), f.TaxRate, f.Net, f.Tax, f.Gross)
 	}
 	if opts.Strategy == RoundPerDocument {
 		for _, g := range groups {
@@ -592,6 +663,23 @@ func TestNormalizeOrderRejects(t *testing.T) {
 			o.ShippingLines[0] = kontor.ShippingLine{Gross: eur("5.00"), TaxRate: taxDec("19")}
 		}), TaxOptions{}, "shipping_lines[0].net"},
 		{"negative shipping", taxWith(taxGerman("#2020"), func(o *kontor.Order) { o.ShippingLines[0].Gross = eur("-4.90") }), TaxOptions{}, "shipping_lines[0].gross"},
+		// Fees are read like shipping: stated in the order's convention,
+		// with a rate where they carry tax, never negative (a negative fee
+		// is a discount).
+		{"inclusive fee without gross", taxWith(taxGerman("#2027"), func(o *kontor.Order) {
+			o.Fees = []kontor.FeeLine{{Net: eur("1.68"), TaxRate: taxDec("19")}}
+		}), TaxOptions{}, "fees[0].gross"},
+		{"fee rate missing while tax stated", taxWith(taxGerman("#2028"), func(o *kontor.Order) {
+			o.Fees = []kontor.FeeLine{{Gross: eur("2.00"), Tax: eur("0.32")}}
+		}), TaxOptions{}, "fees[0].tax_rate"},
+		{"negative fee", taxWith(taxGerman("#2029"), func(o *kontor.Order) {
+			o.Fees = []kontor.FeeLine{taxFee("EUR", true, "-2.00", "19")}
+		}), TaxOptions{}, "fees[0].gross"},
+		{"fee in another currency", taxWith(taxGerman("#2030"), func(o *kontor.Order) {
+			o.Fees = []kontor.FeeLine{taxFee("USD", true, "2.00", "19")}
+		}), TaxOptions{}, "fees[0].gross.currency"},
+		// The stated total has a fee the order does not list.
+		{"fee missing from the order", taxStated(taxGerman("#2031"), "8.27", "58.88"), TaxOptions{}, "total_tax"},
 		// 51.98 of article lines cannot carry a 60.00 discount; shipping
 		// is not discounted.
 		{"discount above the lines", taxWith(taxGerman("#2021"), func(o *kontor.Order) {
@@ -681,7 +769,7 @@ func TestTaxErrorKind(t *testing.T) {
 	if !errors.As(err, &ve) || ve.Entity != kontor.EntityOrder || ve.Key != "#3001" || ve.Field != "total_gross" {
 		t.Errorf("as ValidationError: %+v", ve)
 	}
-	want := "mapping: order #3001: total_gross: is 99.00, but the lines, shipping and discounts add up to 56.88; the difference 42.12 is more than the 0.04 allowed for rounding"
+	want := "mapping: order #3001: total_gross: is 99.00, but the lines, shipping, fees and discounts add up to 56.88; the difference 42.12 is more than the 0.04 allowed for rounding"
 	if err.Error() != want {
 		t.Errorf("error text\n%s\nwant\n%s", err, want)
 	}
@@ -699,18 +787,19 @@ func TestTaxErrorKind(t *testing.T) {
 // 11. The input is not mutated, and the result shares no slice with it.
 func TestNormalizeOrderDoesNotMutate(t *testing.T) {
 	build := func() kontor.Order {
-		o := taxWith(taxStated(taxGerman("#4001"), "", "47.00"), func(o *kontor.Order) {
+		o := taxWith(taxStated(taxGerman("#4001"), "", "49.00"), func(o *kontor.Order) {
 			o.Lines[0].Tax = kontor.MustMoney("7.95", "EUR") // first-line tax
 			o.Discounts = []kontor.Discount{{Code: "SPRING10", Amount: kontor.MustMoney("10.00", "EUR")}}
 			o.Tags = []string{"b2b"}
+			o.Fees = []kontor.FeeLine{taxFee("EUR", true, "2.00", "19")}
 			o.Customer.Addresses = []kontor.Address{{Kind: "billing", Country: "DE"}}
 		})
 		return o
 	}
 	in := build()
 	before := taxJSON(t, in)
-	// 47.00 is 0.12 above the 46.88 the lines add up to after the discount:
-	// a rounding line, with 0.20 allowed.
+	// 49.00 is 0.12 above the 48.88 the lines and the fee add up to after
+	// the discount: a rounding line, with 0.20 allowed.
 	got, err := NormalizeOrder(in, TaxOptions{Strategy: RoundPerDocument, MaxRoundingDiff: taxDec("0.20")})
 	if err != nil {
 		t.Fatal(err)
@@ -725,6 +814,7 @@ func TestNormalizeOrderDoesNotMutate(t *testing.T) {
 		t.Fatalf("lines %+v", got.Lines)
 	}
 	got.Lines[0].SKU, got.ShippingLines[0].Title, got.Discounts[0].Code, got.Tags[0], got.Customer.Addresses[0].Country = "X", "X", "X", "X", "X"
+	got.Fees[0].Title = "X"
 	if after := taxJSON(t, in); after != before {
 		t.Errorf("changing the result changed the input:\n%s\nwas\n%s", after, before)
 	}
@@ -773,6 +863,20 @@ func TestSummarizeTax(t *testing.T) {
 		taxAmounts(t, "0 %", tc.zero, "EUR", rows[0].Net, rows[0].Tax, rows[0].Gross)
 		taxAmounts(t, "19 %", tc.nineteen, "EUR", rows[1].Net, rows[1].Tax, rows[1].Gross)
 	}
+	// A fee is summarised at its rate: a 0 % fee is a 0 % row, a 19 %
+	// one adds to the 19 % row.
+	got, err = NormalizeOrder(taxWith(taxMixed("#5003"), func(o *kontor.Order) {
+		o.Fees = []kontor.FeeLine{taxFee("EUR", false, "2.50", "19"), taxFee("EUR", false, "1.00", "0")}
+	}), TaxOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rows = SummarizeTax(got)
+	if len(rows) != 3 {
+		t.Fatalf("rows %+v", rows)
+	}
+	taxAmounts(t, "0 % with a fee", "1.00 0 1.00", "EUR", rows[0].Net, rows[0].Tax, rows[0].Gross)
+	taxAmounts(t, "19 % with a fee", "40.66 7.73 48.39", "EUR", rows[2].Net, rows[2].Tax, rows[2].Gross)
 	if rows := SummarizeTax(kontor.Order{}); len(rows) != 0 {
 		t.Errorf("empty order: %+v", rows)
 	}

@@ -101,6 +101,8 @@ type options struct {
 	stockLocations  []string
 	tracking        *TrackingPage
 	shippingCharge  *ChargeLine
+	feeCharge       *ChargeLine
+	amountCredit    *ChargeLine
 	guestCustomer   string
 	shipmentMethods map[string]string
 	paymentTerms    map[string]string

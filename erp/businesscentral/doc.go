@@ -59,14 +59,15 @@
 //     shipment line names no variant, so its SKU comes from its sales
 //     order: the order line with the line's sequence (posting keeps the
 //     line number) gives the item variant, and the line the variant SKU
-//     (item number, separator, code) the shop sold. The line of
-//     [WithShippingCharge], which posting ships too, is left out; a
-//     shipment of nothing else is not read. Per up to 100 shipments this
-//     costs one $batch for their orders, one for variants not yet known
-//     (per item) and one for tracking.
+//     (item number, separator, code) the shop sold. The lines of
+//     [WithShippingCharge] and [WithFeeCharge], which posting ships too,
+//     are left out; a shipment of nothing else is not read. Per up to 100
+//     shipments this costs one $batch for their orders, one for variants
+//     not yet known (per item) and one for tracking.
 //   - [Connector.ReadStatusUpdates]: order status from salesOrders
 //     (processing, partially shipped, shipped) and payment status from
-//     salesInvoices (pending, partially paid, paid, voided, refunded).
+//     salesInvoices (pending, partially paid, paid, voided, refunded);
+//     an order's update carries the sales order's id in OrderKeys.ERPKey.
 //
 // Writes (from the shop), one [kontor.Result] per item, in order:
 //
@@ -79,11 +80,15 @@
 //     order is found (Unchanged) instead of created twice. The customer is
 //     made to exist first (or [WithGuestCustomer]); billing and shipping
 //     addresses go to the sell-to and ship-to fields, shipping charges to
-//     a line of [WithShippingCharge], the shipping method and payment
-//     method to shipment method and payment terms ([WithShipmentMethods],
-//     [WithPaymentTerms]), anything else to fields of [WithOrderFields].
+//     a line of [WithShippingCharge], fees (cash on delivery, payment
+//     surcharges) to a line each of [WithFeeCharge], the shipping method
+//     and payment method to shipment method and payment terms
+//     ([WithShipmentMethods], [WithPaymentTerms]), anything else to fields
+//     of [WithOrderFields].
 //   - [Connector.WriteReturns]: salesCreditMemos for the order's customer,
-//     found the same way by the return number.
+//     found the same way by the return number. An amount-only return (a
+//     refund without goods, no lines) is one line of [WithAmountOnlyCredit]
+//     priced at the refund; without that option it fails validation.
 //
 // Reads map onto the kontor types so that what Business Central holds
 // validates; a record that does not decode is reported, with its key and

@@ -17,8 +17,9 @@ import (
 	"github.com/kontor-dev/kontor"
 )
 
-// ChargeLine is the document line a shipping charge becomes: an item (a
-// service item such as "FREIGHT") or a G/L account.
+// ChargeLine is the document line a charge becomes (a shipping charge, a
+// fee, an amount-only credit): an item (a service item such as "FREIGHT")
+// or a G/L account.
 type ChargeLine struct {
 	// LineType is "Item" or "Account".
 	LineType string
@@ -26,18 +27,33 @@ type ChargeLine struct {
 	Number string
 }
 
+// chargeOption checks line and stores it in *dst.
+func chargeOption(what string, line ChargeLine, dst func(*options) **ChargeLine) Option {
+	return func(o *options) error {
+		if (line.LineType != "Item" && line.LineType != "Account") || line.Number == "" {
+			return fmt.Errorf(`businesscentral: a %s line needs LineType "Item" or "Account" and a Number`, what)
+		}
+		*dst(o) = &line
+		return nil
+	}
+}
+
 // WithShippingCharge writes an order's shipping charges as lines of line.
 // Without it, an order with a shipping charge above zero fails: the
 // charge would otherwise be lost from the sales order. ReadShipments
 // leaves the charge line out of shipments: the shop has no such line.
 func WithShippingCharge(line ChargeLine) Option {
-	return func(o *options) error {
-		if (line.LineType != "Item" && line.LineType != "Account") || line.Number == "" {
-			return errors.New(`businesscentral: a shipping charge line needs LineType "Item" or "Account" and a Number`)
-		}
-		o.shippingCharge = &line
-		return nil
-	}
+	return chargeOption("shipping charge", line, func(o *options) **ChargeLine { return &o.shippingCharge })
+}
+
+// WithFeeCharge writes an order's fees (kontor.Order.Fees: cash on
+// delivery, a payment surcharge, a handling fee) as lines of line, one
+// per fee, titled with the fee's title. Without it, an order with a fee
+// above zero fails validation naming the fee: the charge would otherwise
+// be lost from the sales order. Like the shipping charge, ReadShipments
+// leaves the fee line out of shipments.
+func WithFeeCharge(line ChargeLine) Option {
+	return chargeOption("fee charge", line, func(o *options) **ChargeLine { return &o.feeCharge })
 }
 
 // WithGuestCustomer sells orders whose customer has neither an ERP key nor
@@ -223,7 +239,8 @@ type orderPlan struct {
 // customer, found by ERP key, created if missing by number (or e-mail
 // address), or the guest customer of WithGuestCustomer. The order's
 // billing address is the sell-to address and its shipping address the
-// ship-to address. Unit prices and line discounts are sent in the order's
+// ship-to address. Shipping charges and fees are lines of the charge
+// items or accounts of WithShippingCharge and WithFeeCharge. Unit prices and line discounts are sent in the order's
 // own convention: the Business Central customer's "Prices Including VAT"
 // must match Order.PricesIncludeTax; Business Central computes the tax
 // itself from its posting setup, and a total that differs from the shop's
@@ -355,6 +372,11 @@ func (c *Connector) checkOrder(o kontor.Order) error {
 		if !s.Gross.Amount.IsZero() && c.opt.shippingCharge == nil {
 			return field(fmt.Sprintf("shipping_lines[%d]", i),
 				"a shipping charge needs a charge line in Business Central: configure WithShippingCharge")
+		}
+	}
+	for i, f := range o.Fees {
+		if !f.Gross.Amount.IsZero() && c.opt.feeCharge == nil {
+			return field(fmt.Sprintf("fees[%d]", i), "a fee needs a charge line in Business Central: configure WithFeeCharge")
 		}
 	}
 	cu := o.Customer
@@ -613,7 +635,7 @@ func (c *Connector) orderBody(ctx context.Context, p *orderPlan, lcy kontor.Curr
 	if !discount.IsZero() {
 		b["discountAmount"] = dec(discount)
 	}
-	lines := make([]map[string]any, 0, len(o.Lines)+len(o.ShippingLines))
+	lines := make([]map[string]any, 0, len(o.Lines)+len(o.ShippingLines)+len(o.Fees))
 	for j, l := range o.Lines {
 		t := p.targets[j]
 		line := map[string]any{
@@ -633,22 +655,28 @@ func (c *Connector) orderBody(ctx context.Context, p *orderPlan, lcy kontor.Curr
 		}
 		lines = append(lines, line)
 	}
-	for _, s := range o.ShippingLines {
-		if s.Gross.Amount.IsZero() {
-			continue
+	// A charge is one line of quantity 1 priced in the order's convention.
+	charge := func(line *ChargeLine, title string, net, gross kontor.Money) {
+		if gross.Amount.IsZero() {
+			return
 		}
-		amount := s.Net.Amount
+		amount := net.Amount
 		if o.PricesIncludeTax {
-			amount = s.Gross.Amount
+			amount = gross.Amount
 		}
-		title := firstNonEmpty(s.Title, s.Code, "Shipping")
 		lines = append(lines, map[string]any{
-			"lineType":         c.opt.shippingCharge.LineType,
-			"lineObjectNumber": c.opt.shippingCharge.Number,
+			"lineType":         line.LineType,
+			"lineObjectNumber": line.Number,
 			"description":      cut(title, maxDescription),
 			"quantity":         1,
 			"unitPrice":        dec(amount),
 		})
+	}
+	for _, s := range o.ShippingLines {
+		charge(c.opt.shippingCharge, firstNonEmpty(s.Title, s.Code, "Shipping"), s.Net, s.Gross)
+	}
+	for _, f := range o.Fees {
+		charge(c.opt.feeCharge, firstNonEmpty(f.Title, f.Code, "Fee"), f.Net, f.Gross)
 	}
 	b["salesOrderLines"] = lines
 	if c.opt.orderFields != nil {
@@ -689,7 +717,7 @@ func (c *Connector) orderCreated(ctx context.Context, p *orderPlan, r opResult, 
 	res.Target = kontor.Meta{ERPKey: so.ID, UpdatedAt: so.LastModified}
 	if t := so.TotalAmountIncludingTax; t.set && !t.IsZero() {
 		want := p.o.TotalGross.Amount
-		if tol := kontor.OrderTolerance(p.o.Currency, len(p.o.Lines)+len(p.o.ShippingLines)); t.Sub(want).Abs().GreaterThan(tol) {
+		if tol := kontor.OrderTolerance(p.o.Currency, len(p.o.Lines)+len(p.o.ShippingLines)+len(p.o.Fees)); t.Sub(want).Abs().GreaterThan(tol) {
 			c.logger.LogAttrs(ctx, slog.LevelWarn, "businesscentral: the sales order's total differs from the shop's",
 				slog.String("order", p.o.Number), slog.String("sales_order", so.Number),
 				slog.String("total_bc", t.String()), slog.String("total_shop", want.String()))

@@ -11,6 +11,16 @@ import (
 	"github.com/kontor-dev/kontor"
 )
 
+// WithAmountOnlyCredit books an amount-only return (kontor.Return
+// without lines: a refund of money without goods, such as a goodwill
+// refund or a refunded shipping charge) as a credit memo with one line of
+// line: quantity 1, the refund as its unit price, the return's reason as
+// its description. Without it such a return fails validation naming its
+// lines, rather than being credited on an item or account nobody chose.
+func WithAmountOnlyCredit(line ChargeLine) Option {
+	return chargeOption("amount-only credit", line, func(o *options) **ChargeLine { return &o.amountCredit })
+}
+
 // returnPlan is one return on its way.
 type returnPlan struct {
 	i                 int
@@ -32,7 +42,9 @@ type returnPlan struct {
 // not arrived yet) and the engine tries again later. A line's refund
 // divided by its quantity is its unit price, in the convention of the
 // customer's "Prices Including VAT"; lines without a refund are priced by
-// Business Central.
+// Business Central. An amount-only return (no lines) is one line of
+// WithAmountOnlyCredit priced at the refund, in the same convention, and
+// fails validation naming its lines when that is not configured.
 func (c *Connector) WriteReturns(ctx context.Context, returns []kontor.Return) ([]kontor.Result, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
@@ -55,6 +67,11 @@ func (c *Connector) WriteReturns(ctx context.Context, returns []kontor.Return) (
 		if n := utf8.RuneCountInString(r.Number); n > maxExternalDocNo {
 			fail(i, &kontor.ValidationError{Entity: kontor.EntityReturn, Key: r.Number, Field: "number",
 				Reason: fmt.Sprintf("is %d characters, Business Central's externalDocumentNumber holds %d", n, maxExternalDocNo)})
+			continue
+		}
+		if len(r.Lines) == 0 && c.opt.amountCredit == nil {
+			fail(i, &kontor.ValidationError{Entity: kontor.EntityReturn, Key: r.Number, Field: "lines",
+				Reason: "an amount-only return (no lines) needs a credit line in Business Central: configure WithAmountOnlyCredit"})
 			continue
 		}
 		ext := strings.ToUpper(r.Number)
@@ -161,6 +178,15 @@ next:
 				line["description"] = cut(d, maxDescription)
 			}
 			lines = append(lines, line)
+		}
+		if len(p.r.Lines) == 0 {
+			lines = append(lines, map[string]any{
+				"lineType":         c.opt.amountCredit.LineType,
+				"lineObjectNumber": c.opt.amountCredit.Number,
+				"description":      cut(firstNonEmpty(p.r.Reason, "Refund"), maxDescription),
+				"quantity":         1,
+				"unitPrice":        dec(p.r.Refund.Amount),
+			})
 		}
 		body := map[string]any{
 			"externalDocumentNumber": p.extNo,

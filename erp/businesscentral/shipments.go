@@ -89,15 +89,20 @@ type bcShipmentLine struct {
 
 // shopLine reports whether a shipment line is one of the shop's order
 // lines: an item line with a quantity, and not the shipping charge of
-// WithShippingCharge (a line on an item such as "FREIGHT", which posting
-// ships too, but which the shop has as a shipping line, not an order line;
-// a charge on a G/L account is no item line anyway).
+// WithShippingCharge or the fee of WithFeeCharge (a line on an item such
+// as "FREIGHT", which posting ships too, but which the shop has as a
+// shipping line or fee, not an order line; a charge on a G/L account is no
+// item line anyway).
 func (c *Connector) shopLine(l bcShipmentLine) bool {
 	if l.LineType != "Item" || !l.Quantity.IsPositive() || l.LineObjectNumber == "" {
 		return false
 	}
-	ch := c.opt.shippingCharge
-	return ch == nil || ch.LineType != "Item" || !strings.EqualFold(l.LineObjectNumber, ch.Number)
+	for _, ch := range []*ChargeLine{c.opt.shippingCharge, c.opt.feeCharge} {
+		if ch != nil && ch.LineType == "Item" && strings.EqualFold(l.LineObjectNumber, ch.Number) {
+			return false
+		}
+	}
+	return true
 }
 
 // orderLine is what a shipment line takes from the order line it ships.

@@ -81,7 +81,8 @@ func paymentStatusOf(inv bcInvoice) kontor.PaymentStatus {
 // after since.Since (fulfilment: processing, partially shipped, shipped),
 // then the payment status of the sales invoices changed since. Each names
 // the shop's order number (the external document number) where there is
-// one, else Business Central's order number. Orders and invoices are read
+// one, else Business Central's order number; an order's update carries
+// the sales order's id in OrderKeys.ERPKey. Orders and invoices are read
 // one after the other, so the updates are in change order per document
 // type, not overall.
 func (c *Connector) ReadStatusUpdates(ctx context.Context, since kontor.Cursor) iter.Seq2[kontor.StatusUpdate, error] {
@@ -100,6 +101,7 @@ func (c *Connector) ReadStatusUpdates(ctx context.Context, since kontor.Cursor) 
 			su := kontor.StatusUpdate{
 				Meta:        kontor.Meta{ERPKey: o.ID, UpdatedAt: o.LastModified},
 				OrderNumber: firstNonEmpty(o.ExternalDocumentNumber, o.Number),
+				OrderKeys:   kontor.Meta{ERPKey: o.ID},
 				OrderStatus: orderStatusOf(o),
 				Source:      kontor.SideERP,
 				At:          o.LastModified,

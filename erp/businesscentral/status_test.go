@@ -39,11 +39,15 @@ func TestReadStatusUpdatesFromOrdersAndInvoices(t *testing.T) {
 		Payment kontor.PaymentStatus
 	}
 	var got []st
+	var keys []kontor.Meta
 	for su, err := range c.ReadStatusUpdates(t.Context(), kontor.Cursor{}) {
 		require.NoError(t, err)
 		require.NoError(t, su.Validate())
 		got = append(got, st{su.OrderNumber, su.OrderStatus, su.PaymentStatus})
+		keys = append(keys, su.OrderKeys)
 	}
+	assert.Equal(t, []kontor.Meta{{ERPKey: "o1"}, {ERPKey: "o2"}, {}, {}, {}, {}}, keys,
+		"an order's update names the sales order's id; an invoice's names no order key")
 	assert.Equal(t, []st{
 		{"#1001", kontor.OrderPartiallyShipped, ""},
 		{"S-2", kontor.OrderProcessing, ""}, // an order the shop did not send: Business Central's number

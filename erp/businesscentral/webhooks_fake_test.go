@@ -74,8 +74,7 @@ func TestWebhooksAgainstTheFake(t *testing.T) {
 	endpoint := &swappable{}
 	hs := httptest.NewServer(endpoint)
 	defer hs.Close()
-	w, err := c.Webhooks(bc.WebhookConfig{NotificationURL: hs.URL + "/bc", ClientState: "canary-client-state-1",
-		Resources: []string{"items", "customers", "salesOrders"}})
+	w, err := c.Webhooks(bc.WebhookConfig{NotificationURL: hs.URL + "/bc", ClientState: "canary-client-state-1"})
 	require.NoError(t, err)
 	endpoint.set(w.Handler(in.handle))
 
@@ -84,12 +83,12 @@ func TestWebhooksAgainstTheFake(t *testing.T) {
 	rep, err := w.Maintain(t.Context())
 	require.Error(t, err)
 	assert.ErrorContains(t, err, "subscribing to items")
-	assert.Len(t, rep.Created, 2)
+	assert.Len(t, rep.Created, 4)
 	rep, err = w.Maintain(t.Context())
 	require.NoError(t, err)
 	assert.Len(t, rep.Created, 1, "the next run makes up for it")
-	assert.Len(t, rep.Kept, 2)
-	require.Len(t, srv.Subscriptions(), 3)
+	assert.Len(t, rep.Kept, 4)
+	require.Len(t, srv.Subscriptions(), 5)
 	for _, s := range srv.Subscriptions() {
 		assert.Equal(t, "canary-client-state-1", s.ClientState)
 	}
@@ -124,7 +123,7 @@ func TestWebhooksAgainstTheFake(t *testing.T) {
 	clk.add(60 * time.Hour)
 	rep, err = w.Maintain(t.Context())
 	require.NoError(t, err)
-	assert.Len(t, rep.Renewed, 3)
+	assert.Len(t, rep.Renewed, 5)
 	for _, s := range srv.Subscriptions() {
 		assert.True(t, s.ExpirationDateTime.After(clk.now().Add(71*time.Hour)), "renewed for three days")
 	}
@@ -135,7 +134,7 @@ func TestWebhooksAgainstTheFake(t *testing.T) {
 	_, err = srv.PutCustomer(bctest.Customer{Number: "C9", DisplayName: "Someone", Type: "Person"})
 	require.NoError(t, err)
 	srv.FlushNotifications(t.Context())
-	require.Len(t, srv.Subscriptions(), 2, "customers was deleted")
+	require.Len(t, srv.Subscriptions(), 4, "customers was deleted")
 	endpoint.set(w.Handler(in.handle))
 	rep, err = w.Maintain(t.Context())
 	require.NoError(t, err)
@@ -146,6 +145,6 @@ func TestWebhooksAgainstTheFake(t *testing.T) {
 	clk.add(100 * time.Hour)
 	rep, err = w.Maintain(t.Context())
 	require.NoError(t, err)
-	assert.Len(t, rep.Created, 3)
-	assert.Len(t, srv.Subscriptions(), 3)
+	assert.Len(t, rep.Created, 5)
+	assert.Len(t, srv.Subscriptions(), 5)
 }

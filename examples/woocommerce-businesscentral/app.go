@@ -99,6 +99,12 @@ func (a *app) connect() error {
 	if codes := a.maps.shipmentMethods; len(codes) > 0 {
 		bcOpts = append(bcOpts, bc.WithShipmentMethods(identity(codes)))
 	}
+	if cfg.BCFeeCharge != nil {
+		bcOpts = append(bcOpts, bc.WithFeeCharge(*cfg.BCFeeCharge))
+	}
+	if cfg.BCAmountOnlyCredit != nil {
+		bcOpts = append(bcOpts, bc.WithAmountOnlyCredit(*cfg.BCAmountOnlyCredit))
+	}
 	if cfg.BCShippingCharge != nil {
 		bcOpts = append(bcOpts, bc.WithShippingCharge(*cfg.BCShippingCharge))
 	}

@@ -28,6 +28,13 @@ type Config struct {
 	// becomes, "Item:FREIGHT" or "Account:8100"; without it an order with
 	// a shipping charge fails rather than losing the charge.
 	BCShippingCharge *bc.ChargeLine
+	// BCFeeCharge is the line each order fee (WooCommerce's fee lines,
+	// such as a cash-on-delivery fee) becomes; without it an order with a
+	// fee fails rather than losing the fee.
+	BCFeeCharge *bc.ChargeLine
+	// BCAmountOnlyCredit is the line an amount-only refund (a refund of
+	// no items) is credited on; without it such a refund fails.
+	BCAmountOnlyCredit *bc.ChargeLine
 	// BCGuestCustomer is the customer number guest orders are sold to;
 	// empty: a customer is created per buyer.
 	BCGuestCustomer string
@@ -106,13 +113,17 @@ var envVars = []envVar{
 	{"KONTOR_BC_BASE_URL", false, func(c *Config, v string) error { c.BC.BaseURL = v; return nil }},
 	{"KONTOR_BC_TOKEN_URL", false, func(c *Config, v string) error { c.BC.TokenURL = v; return nil }},
 	{"KONTOR_BC_CLIENT_STATE", false, func(c *Config, v string) error { c.BCClientState = v; return nil }},
-	{"KONTOR_BC_SHIPPING_CHARGE", false, func(c *Config, v string) error {
-		typ, number, ok := strings.Cut(v, ":")
-		if !ok || (typ != "Item" && typ != "Account") || number == "" {
-			return fmt.Errorf("want Item:<item number> or Account:<G/L account>, got %q", v)
-		}
-		c.BCShippingCharge = &bc.ChargeLine{LineType: typ, Number: number}
-		return nil
+	{"KONTOR_BC_SHIPPING_CHARGE", false, func(c *Config, v string) (err error) {
+		c.BCShippingCharge, err = chargeLine(v)
+		return err
+	}},
+	{"KONTOR_BC_FEE_CHARGE", false, func(c *Config, v string) (err error) {
+		c.BCFeeCharge, err = chargeLine(v)
+		return err
+	}},
+	{"KONTOR_BC_AMOUNT_ONLY_CREDIT", false, func(c *Config, v string) (err error) {
+		c.BCAmountOnlyCredit, err = chargeLine(v)
+		return err
 	}},
 	{"KONTOR_BC_GUEST_CUSTOMER", false, func(c *Config, v string) error { c.BCGuestCustomer = v; return nil }},
 	{"KONTOR_BC_TRACKING_PAGE", false, func(c *Config, v string) error {
@@ -205,8 +216,19 @@ func configFromEnv(getenv func(string) string) (Config, error) {
 			errs = append(errs, errors.New("KONTOR_BC_CLIENT_STATE is not set, but KONTOR_PUBLIC_URL is: webhooks need it"))
 		}
 	}
-	if c.BCShippingCharge != nil && c.BCShippingCharge.LineType == "Item" {
-		c.SkipItems = append(c.SkipItems, strings.ToUpper(c.BCShippingCharge.Number))
+	for _, l := range []*bc.ChargeLine{c.BCShippingCharge, c.BCFeeCharge, c.BCAmountOnlyCredit} {
+		if l != nil && l.LineType == "Item" {
+			c.SkipItems = append(c.SkipItems, strings.ToUpper(l.Number))
+		}
 	}
 	return c, errors.Join(errs...)
+}
+
+// chargeLine parses "Item:<item number>" or "Account:<G/L account>".
+func chargeLine(v string) (*bc.ChargeLine, error) {
+	typ, number, ok := strings.Cut(v, ":")
+	if !ok || (typ != "Item" && typ != "Account") || number == "" {
+		return nil, fmt.Errorf("want Item:<item number> or Account:<G/L account>, got %q", v)
+	}
+	return &bc.ChargeLine{LineType: typ, Number: number}, nil
 }

@@ -111,18 +111,6 @@ func seed(t testing.TB, srv *shopifytest.Server, n int) {
 	}
 }
 
-// conformanceClient is the client with the one workaround the fake needs
-// (see withoutWeight).
-type conformanceClient struct{ *shopify.Client }
-
-func (c conformanceClient) WriteProducts(ctx context.Context, ps []kontor.Product) ([]kontor.Result, error) {
-	out := make([]kontor.Product, len(ps))
-	for i, p := range ps {
-		out[i] = withoutWeight(p)
-	}
-	return c.Client.WriteProducts(ctx, out)
-}
-
 func TestConformance(t *testing.T) {
 	kontortest.RunConnector(t, func(t *testing.T) (kontor.Connector, kontortest.Features) {
 		// A Plus plan's bucket: the suite checks contracts, not pacing (the
@@ -135,7 +123,7 @@ func TestConformance(t *testing.T) {
 				require.NoError(t, err)
 			}
 		}
-		return conformanceClient{c}, kontortest.Features{
+		return c, kontortest.Features{
 			Seed:            func(t testing.TB, n int) { seed(t, srv, n) },
 			PlaceOrders:     func(t testing.TB, orders []kontor.Order) { placeOrders(t, srv, orders) },
 			PageSize:        10,

@@ -4,8 +4,7 @@ import (
 	"context"
 	"iter"
 	"slices"
-	"strings"
-	"sync"
+	"strconv"
 	"testing"
 	"time"
 
@@ -39,51 +38,14 @@ func newShop(t testing.TB, fopts []woocommercetest.Option, opts ...woocommerce.O
 	return c, srv
 }
 
-// conn adapts the client to kontortest's samples, which name orders by
-// numbers ("#500001") the shop did not give them: WooCommerce numbers an
-// order with its id, as the engine learns when it reads the order. conn
-// puts the shop's number into shipments and status updates and gives the
-// results back under the sample's key. Everything else is the client.
-type conn struct {
-	*woocommerce.Client
-	mu      sync.Mutex
-	numbers map[string]string // sample number → the shop's
-}
-
-func (c *conn) shopNumber(n string) string {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if s, ok := c.numbers[n]; ok {
-		return s
-	}
-	return n
-}
-
-func (c *conn) WriteShipments(ctx context.Context, ss []kontor.Shipment) ([]kontor.Result, error) {
-	in := slices.Clone(ss)
-	for i := range in {
-		in[i].OrderNumber = c.shopNumber(in[i].OrderNumber)
-	}
-	return c.Client.WriteShipments(ctx, in)
-}
-
-func (c *conn) WriteStatusUpdates(ctx context.Context, us []kontor.StatusUpdate) ([]kontor.Result, error) {
-	in := slices.Clone(us)
-	for i := range in {
-		in[i].OrderNumber = c.shopNumber(in[i].OrderNumber)
-	}
-	rs, err := c.Client.WriteStatusUpdates(ctx, in)
-	for i := range rs {
-		rs[i].Key = us[i].Key()
-	}
-	return rs, err
-}
-
 // placeOrders stores the sample orders in the shop, with simple products
-// for their SKUs where the catalog has none.
-func (c *conn) placeOrders(t testing.TB, srv *woocommercetest.Server, orders []kontor.Order) {
+// for their SKUs where the catalog has none, and returns them as the shop
+// numbered them: WooCommerce numbers an order with its id, which is also
+// its key (kontortest.Features.PlaceNumberedOrders).
+func placeOrders(t testing.TB, srv *woocommercetest.Server, orders []kontor.Order) []kontor.Order {
 	t.Helper()
-	for _, o := range orders {
+	placed := slices.Clone(orders)
+	for k, o := range orders {
 		wo := woocommercetest.Order{Currency: string(o.Currency), Status: "processing", PaymentMethod: o.Payment.Method,
 			TransactionID: o.Payment.TransactionID, Billing: woocommercetest.Address{FirstName: o.Billing.FirstName,
 				LastName: o.Billing.LastName, Address1: o.Billing.Street, City: o.Billing.City, Postcode: o.Billing.PostalCode,
@@ -98,13 +60,26 @@ func (c *conn) placeOrders(t testing.TB, srv *woocommercetest.Server, orders []k
 			wo.ShippingLines = append(wo.ShippingLines, woocommercetest.ShippingLine{MethodID: s.Code, MethodTitle: s.Title,
 				Total: s.Net.Amount.StringFixed(2), TotalTax: s.Tax.Amount.StringFixed(2)})
 		}
+		for _, f := range o.Fees {
+			wo.FeeLines = append(wo.FeeLines, woocommercetest.FeeLine{Name: f.Title,
+				Total: f.Net.Amount.StringFixed(2), TotalTax: f.Tax.Amount.StringFixed(2)})
+		}
 		got, err := srv.SeedOrder(wo)
 		if err != nil {
 			t.Fatalf("seeding order %s: %v", o.Number, err)
 		}
-		c.mu.Lock()
-		c.numbers[o.Number] = got.Number
-		c.mu.Unlock()
+		placed[k].Number, placed[k].Meta = got.Number, kontor.Meta{ShopKey: strconv.FormatInt(got.ID, 10)}
+	}
+	return placed
+}
+
+// prepareCatalog gives the shop simple products for the SKUs it does not
+// sell yet: WooCommerce keeps prices and stock only for its products
+// (kontortest.Features.PrepareCatalog).
+func prepareCatalog(t testing.TB, srv *woocommercetest.Server, skus []string) {
+	t.Helper()
+	for _, sku := range skus {
+		ensureProduct(t, srv, sku, decimal.NewFromInt(10))
 	}
 }
 
@@ -125,7 +100,7 @@ func ensureProduct(t testing.TB, srv *woocommercetest.Server, sku string, price 
 // with two variations (written through the connector), the first
 // variation's price and stock, n customers, n orders and a refund of
 // each.
-func seed(t testing.TB, c *conn, srv *woocommercetest.Server, n int) {
+func seed(t testing.TB, c *woocommerce.Client, srv *woocommercetest.Server, n int) {
 	t.Helper()
 	ctx := context.Background()
 	caps := c.Capabilities()
@@ -142,7 +117,7 @@ func seed(t testing.TB, c *conn, srv *woocommercetest.Server, n int) {
 	mustWrite(t, "prices", chunked(caps.BatchSize(kontor.EntityPrice), prices, c.WritePrices))
 	mustWrite(t, "stock", chunked(caps.BatchSize(kontor.EntityStock), levels, c.WriteStock))
 	mustWrite(t, "customers", chunked(caps.BatchSize(kontor.EntityCustomer), customers, c.WriteCustomers))
-	c.placeOrders(t, srv, orders)
+	placeOrders(t, srv, orders)
 	for _, o := range srv.Orders() {
 		if _, err := srv.RefundOrder(ctx, o.ID, woocommercetest.RefundSpec{Reason: "too small",
 			Lines: []woocommercetest.RefundLine{{ItemID: o.LineItems[0].ID, Quantity: 1, Total: "5.00"}}}); err != nil {
@@ -180,19 +155,11 @@ func TestConformance(t *testing.T) {
 		}
 		client, srv := newShop(t, []woocommercetest.Option{woocommercetest.WithDefaultPerPage(pageSize)},
 			woocommerce.WithPageSize(pageSize), woocommerce.WithBatchLimit(25))
-		c := &conn{Client: client, numbers: map[string]string{}}
-		// kontortest writes prices and stock for the samples' SKUs without
-		// writing their products first; WooCommerce keeps neither for a
-		// SKU it does not sell.
-		if name := t.Name(); strings.Contains(name, "write/price") || strings.Contains(name, "write/stock") {
-			for i := range 30 {
-				ensureProduct(t, srv, kontortest.SampleProduct(i).Variants[0].SKU, decimal.NewFromInt(10))
-			}
-		}
-		return c, kontortest.Features{
-			Seed:        func(t testing.TB, n int) { seed(t, c, srv, n) },
-			PlaceOrders: func(t testing.TB, orders []kontor.Order) { c.placeOrders(t, srv, orders) },
-			PageSize:    pageSize,
+		return client, kontortest.Features{
+			Seed:                func(t testing.TB, n int) { seed(t, client, srv, n) },
+			PrepareCatalog:      func(t testing.TB, skus []string) { prepareCatalog(t, srv, skus) },
+			PlaceNumberedOrders: func(t testing.TB, orders []kontor.Order) []kontor.Order { return placeOrders(t, srv, orders) },
+			PageSize:            pageSize,
 		}
 	})
 }

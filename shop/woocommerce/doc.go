@@ -106,8 +106,8 @@
 // kontor.Order that passes Validate when WooCommerce's data is consistent:
 // line, fee and shipping nets (after coupons) with their taxes and rates
 // (tax_lines' rate_percent, or derived from the amounts), coupons as
-// allocated discounts, a positive fee as a line of SKU FeeSKU and a
-// negative one as a discount, payment method, transaction id and date paid,
+// allocated discounts, fee lines as kontor.FeeLine, payment method,
+// transaction id and date paid,
 // the customer (B2B when the billing address names a company; the VAT ID
 // from the EU VAT plugins' meta data), billing and shipping addresses.
 // Statuses map both ways:
@@ -126,8 +126,29 @@
 // partially shipped one stays processing; a payment of paid sets set_paid,
 // refunded and failed set those statuses. A partial refund reads as
 // partially refunded. Refunds read as returns (ReadReturns; WooCommerce
-// has no RMA object); ReadStatusUpdates reports each changed order's
-// status as the shop's own change.
+// has no RMA object), a refund of an amount without items as an
+// amount-only return (no lines, its refund); ReadStatusUpdates reports
+// each changed order's status as the shop's own change, with the order's
+// id in OrderKeys.ShopKey.
+//
+// Status updates and shipments find their order by OrderKeys.ShopKey (the
+// order id) where they carry it, else by number: a number that is an id
+// (WooCommerce numbers orders by id unless a numbering plugin is
+// installed) through include=, others through search=, matched exactly.
+//
+// # Fees
+//
+// WooCommerce's fee_lines are charges for a service or a right (cash on
+// delivery, a payment surcharge, gift wrapping); WC_Order_Item_Fee says a
+// fee is "not supposed to be negative". A fee line of zero or more becomes
+// a kontor.FeeLine (Title the fee's name, net, tax, gross, rate), which
+// counts into the order's totals like shipping and which an ERP books on
+// a charge item or account of its own. Shops and plugins still add
+// negative fees as discounts (WC_Cart::add_fee with a negative amount),
+// and WooCommerce splits their tax over the order's tax classes in
+// proportion to the items: that is what an order-level discount is, so a
+// negative fee becomes an unallocated kontor.Discount of its gross, spread
+// over the lines by the ERP or mapping.NormalizeOrder.
 //
 // # Shipments
 //

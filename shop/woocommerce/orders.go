@@ -14,12 +14,6 @@ import (
 	"github.com/kontor-dev/kontor"
 )
 
-// FeeSKU is the SKU of the order line a positive fee line becomes
-// (kontor.Order has no fee lines): map it to an ERP service item. A
-// negative fee, WooCommerce's manual discount, becomes an unallocated
-// kontor.Discount.
-const FeeSKU = "fee"
-
 // ReadOrders reads the orders created or changed since the cursor, every
 // status (status=any), ordered by modification with the keyset reader
 // (see paging.go), so that orders placed or changed while the read runs
@@ -45,7 +39,9 @@ func (c *Client) ReadOrders(ctx context.Context, since kontor.Cursor) iter.Seq2[
 // coupons), its tax and their sum; the tax rate comes from the order's tax
 // lines (rate_percent, WooCommerce 5.7+) or, for older shops, from the
 // amounts. Coupons are listed as allocated discounts, since WooCommerce
-// has already taken them off the lines.
+// has already taken them off the lines. A fee line is a kontor.FeeLine
+// when it is not negative; a negative one is an unallocated discount of
+// its gross (see feesIn).
 func (c *Client) orderIn(o *Order) kontor.Order {
 	cur := kontor.Currency(strings.ToUpper(o.Currency))
 	money := func(d decimal.Decimal) kontor.Money { return kontor.Money{Amount: d, Currency: cur} }
@@ -137,23 +133,7 @@ func (c *Client) orderIn(o *Order) kontor.Order {
 		}
 		ko.Lines = append(ko.Lines, l)
 	}
-	for _, f := range o.FeeLines {
-		net, tax := f.Total.Decimal, f.TotalTax.Decimal
-		gross := net.Add(tax)
-		if gross.IsNegative() {
-			ko.Discounts = append(ko.Discounts, kontor.Discount{Title: unescapeHTML(f.Name), Amount: money(gross.Neg())})
-			continue
-		}
-		unit := net
-		if o.PricesIncludeTax {
-			unit = gross
-		}
-		ko.Lines = append(ko.Lines, kontor.OrderLine{
-			Meta: kontor.Meta{ShopKey: idString(f.ID)}, SKU: FeeSKU, Title: unescapeHTML(f.Name),
-			Quantity: decimal.NewFromInt(1), UnitPrice: money(unit),
-			Net: money(net), Tax: money(tax), Gross: money(gross), TaxRate: rateOf(net, tax, f.Taxes),
-		})
-	}
+	ko.Fees, ko.Discounts = feesIn(o.FeeLines, money, rateOf)
 	for _, s := range o.ShippingLines {
 		net, tax := s.Total.Decimal, s.TotalTax.Decimal
 		ko.ShippingLines = append(ko.ShippingLines, kontor.ShippingLine{
@@ -185,6 +165,33 @@ func (c *Client) orderIn(o *Order) kontor.Order {
 		ko.Payment.Amount = ko.TotalGross
 	}
 	return ko
+}
+
+// feesIn maps WooCommerce's fee lines. WooCommerce means a fee as a
+// charge for a service or a right, "not supposed to be negative"
+// (WC_Order_Item_Fee); a positive one (cash on delivery, a payment
+// surcharge, gift wrapping) becomes a kontor.FeeLine with its net, tax and
+// rate. Shops and plugins nevertheless add negative fees as discounts
+// (WC_Cart::add_fee with a negative amount), whose tax WooCommerce splits
+// over the order's tax classes in proportion to the items' totals: that is
+// an order-level discount, not a fee, and becomes an unallocated
+// kontor.Discount of its gross, which the ERP (or mapping.NormalizeOrder)
+// spreads over the lines the same way.
+func feesIn(lines []FeeLine, money func(decimal.Decimal) kontor.Money,
+	rateOf func(net, tax decimal.Decimal, taxes []TaxAmount) decimal.Decimal) ([]kontor.FeeLine, []kontor.Discount) {
+	var fees []kontor.FeeLine
+	var discounts []kontor.Discount
+	for _, f := range lines {
+		net, tax := f.Total.Decimal, f.TotalTax.Decimal
+		gross := net.Add(tax)
+		if gross.IsNegative() {
+			discounts = append(discounts, kontor.Discount{Title: unescapeHTML(f.Name), Amount: money(gross.Neg())})
+			continue
+		}
+		fees = append(fees, kontor.FeeLine{Title: unescapeHTML(f.Name),
+			Net: money(net), Tax: money(tax), Gross: money(gross), TaxRate: rateOf(net, tax, f.Taxes)})
+	}
+	return fees, discounts
 }
 
 // deriveRate computes a line's tax rate in percent from its amounts, at

@@ -24,10 +24,10 @@ import (
 //	Refund       the refunded amount, gross, in the order's currency
 //	Status       refunded; Reason the refund's reason
 //
-// A refund of an amount without line items (a goodwill refund) yields a
-// return without lines, which kontor's validation rejects naming the
-// field: it is a credit note without goods, for the ERP to book by hand.
-// A line's own refund is given only when the lines add up to the refund
+// A refund of an amount without line items (a goodwill refund, a refunded
+// shipping charge) yields a return without lines: kontor's amount-only
+// credit of Refund, which the ERP books as one credit line. A line's own
+// refund is given only when the lines add up to the refund
 // (a refund that also returns shipping does not).
 func (c *Client) ReadReturns(ctx context.Context, since kontor.Cursor) iter.Seq2[kontor.Return, error] {
 	return func(yield func(kontor.Return, error) bool) {

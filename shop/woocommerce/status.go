@@ -90,7 +90,9 @@ func WithStatusTable(vm *mapping.ValueMap) Option {
 }
 
 // WriteStatusUpdates applies order and payment status changes to the
-// orders with the updates' numbers, through /orders/batch. The order
+// updates' orders, through /orders/batch. An order is the one with the id
+// in OrderKeys.ShopKey where the update has it, else the one with the
+// update's number (findOrders). The order
 // status goes through the status table; a payment status of paid sets
 // set_paid (WooCommerce records the payment and moves a pending order to
 // processing), refunded and failed set those order statuses. Returns have
@@ -104,6 +106,7 @@ func (c *Client) WriteStatusUpdates(ctx context.Context, updates []kontor.Status
 	const op = "write status"
 	results := make([]kontor.Result, len(updates))
 	var numbers []string
+	known := map[string]string{}
 	for i := range updates {
 		u := &updates[i]
 		results[i].Key = u.Key()
@@ -116,11 +119,14 @@ func (c *Client) WriteStatusUpdates(ctx context.Context, updates []kontor.Status
 			continue
 		}
 		numbers = append(numbers, u.OrderNumber)
+		if u.OrderKeys.ShopKey != "" {
+			known[u.OrderNumber] = u.OrderKeys.ShopKey
+		}
 	}
 	if len(numbers) == 0 {
 		return results, nil
 	}
-	orders, err := c.findOrders(ctx, numbers, nil)
+	orders, err := c.findOrders(ctx, numbers, known)
 	if err != nil {
 		return nil, err
 	}
@@ -217,6 +223,7 @@ func (c *Client) ReadStatusUpdates(ctx context.Context, since kontor.Cursor) ite
 			u := kontor.StatusUpdate{
 				Meta:          kontor.Meta{ShopKey: idString(o.ID), UpdatedAt: o.DateModifiedGMT.Time},
 				OrderNumber:   num,
+				OrderKeys:     kontor.Meta{ShopKey: idString(o.ID)},
 				OrderStatus:   OrderStatusIn(o.Status),
 				PaymentStatus: paymentStatusIn(o),
 				Source:        kontor.SideShop,

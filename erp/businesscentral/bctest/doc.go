@@ -27,7 +27,8 @@
 // the identity (options WithTenant, WithEnvironment, WithCompanies,
 // WithCredentials). Ids are deterministic GUIDs; numbers come from number
 // series (customers C00010, C00020, …; orders S-ORD101001, …; shipments
-// S-SHPT102001, …; credit memos S-CR104001, …).
+// S-SHPT102001, …; draft invoices S-INV102001, …; posted invoices
+// PS-INV103001, …; credit memos S-CR104001, …).
 //
 // # Authentication
 //
@@ -85,14 +86,33 @@
 //     or customer is rejected as Business Central does.
 //     externalDocumentNumber is not unique (as in Business Central), so a
 //     connector must look an order up before it creates it. The bound
-//     action Microsoft.NAV.shipAndInvoice posts a shipment of everything
-//     and deletes the order when it is fully shipped, as posting does.
+//     action Microsoft.NAV.shipAndInvoice posts a shipment of what is to
+//     ship and a sales invoice of everything shipped and not invoiced,
+//     and deletes the order when it is completely shipped and invoiced,
+//     as posting does.
 //   - salesShipments with salesShipmentLines (GET): posted shipments, from
 //     PostShipment or shipAndInvoice; orderNumber and
 //     externalDocumentNumber link them to the order.
+//   - salesInvoices with salesInvoiceLines: drafts like salesOrders
+//     (deep insert, totals; number S-INV102001, …, status Draft) and
+//     posted invoices (PS-INV103001, …), which keep the id of their
+//     draft, have the status Open, Paid, Canceled or Corrective,
+//     remainingAmount (what is left to pay), and, for an order's invoice,
+//     orderId, orderNumber and the order's externalDocumentNumber. A
+//     posted invoice and its lines cannot be changed or deleted ("The
+//     invoice has been posted and can no longer be modified."). Bound
+//     actions: post and postAndSend (a draft: a new number, Open, its
+//     items out of stock), send, cancel and cancelAndSend (a posted,
+//     unpaid invoice: a corrective credit memo with the status Corrective
+//     is posted against it, its items return to stock, the invoice is
+//     Canceled with remainingAmount 0), makeCorrectiveCreditMemo (a draft
+//     credit memo of the invoice's lines). Posted invoices also come from
+//     shipAndInvoice and InvoiceOrder; PayInvoice and SetInvoicePaid
+//     settle them.
 //   - salesCreditMemos with salesCreditMemoLines: like salesOrders (deep
-//     insert, totals); bound actions post, send, postAndSend, cancel,
-//     cancelAndSend.
+//     insert, totals); invoiceId or invoiceNumber applies one to a posted
+//     invoice (the other is looked up); bound actions post, send,
+//     postAndSend, cancel, cancelAndSend.
 //   - itemLedgerEntries (GET): the stock movements.
 //
 // GET $metadata returns a CSDL document of these types; GET on the route
@@ -160,7 +180,7 @@
 // POST {route}/subscriptions with {notificationUrl, resource, clientState}
 // (resource: a company's webhook-enabled entity set, like
 // /api/v2.0/companies({id})/customers; the enabled sets are items,
-// customers, salesOrders, salesCreditMemos, unitsOfMeasure,
+// customers, salesOrders, salesInvoices, salesCreditMemos, unitsOfMeasure,
 // itemCategories, shipmentMethods, paymentTerms and paymentMethods, as in
 // Business Central's list) runs the validation handshake: the fake POSTs
 // to notificationUrl?validationToken=… (an empty body) and creates the
@@ -208,11 +228,13 @@
 // DeleteItem, PutLocation, PutCustomer, PutCode and SetTaxRate seed the
 // first company; SetInventory sets stock per item, variant and location;
 // PlaceSalesOrder creates an order as a POST would; PostShipment posts a
-// shipment with a tracking number; SetSalesOrderStatus changes an order's
-// status. Their changes notify subscribers like API changes. Item, Items,
-// Inventory, Customer, Customers, SalesOrders, SalesOrder,
-// SalesOrderByExternalDocumentNumber, SalesOrdersByExternalDocumentNumber,
-// Shipments, CreditMemos and Subscriptions show what the tenant holds;
+// shipment with a tracking number; InvoiceOrder posts the invoice of what
+// an order shipped; PayInvoice and SetInvoicePaid record payments;
+// SetSalesOrderStatus changes an order's status. Their changes notify
+// subscribers like API changes. Item, Items, Inventory, Customer,
+// Customers, SalesOrders, SalesOrder, SalesOrderByExternalDocumentNumber,
+// SalesOrdersByExternalDocumentNumber, Shipments, Invoices, Invoice,
+// CreditMemos and Subscriptions show what the tenant holds;
 // Requests, RequestsFor(method, set), Batches, BatchOperations,
 // BatchOperationsFor, TokenRequests and ResetCounters count requests.
 //
@@ -253,6 +275,9 @@
 // accepts it (the documentation says it is required). Rate limits and
 // notification delays run on the real clock, not WithClock. The
 // handshake's error message and the 503 body are not taken from the
-// service. Values and rules not listed here (posting groups, dimensions,
-// sales prices, invoices) are stored as given or not served.
+// service. Posting an invoice computes no customer ledger: the
+// customer's balanceDue stays 0, payments are only PayInvoice's, a due
+// date takes only simple formulas (14D, 1M, …) of the payment terms, and
+// send does not e-mail. Values and rules not listed here (posting groups,
+// dimensions, sales prices) are stored as given or not served.
 package bctest

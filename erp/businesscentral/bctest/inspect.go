@@ -124,6 +124,31 @@ type CreditMemo struct {
 	ETag                    string
 }
 
+// Invoice is a sales invoice, a draft or posted, with its lines.
+type Invoice struct {
+	ID                      string // a posted invoice keeps its draft's id
+	Number                  string // S-INV… for a draft, PS-INV… once posted
+	ExternalDocumentNumber  string
+	OrderID                 string // the order it invoices, if any
+	OrderNumber             string
+	InvoiceDate             string
+	PostingDate             string
+	DueDate                 string
+	CustomerNumber          string
+	CustomerName            string
+	CurrencyCode            string
+	Status                  string // Draft, Open, Paid, Canceled, Corrective
+	Posted                  bool
+	DiscountAmount          decimal.Decimal
+	TotalAmountExcludingTax decimal.Decimal
+	TotalTaxAmount          decimal.Decimal
+	TotalAmountIncludingTax decimal.Decimal
+	RemainingAmount         decimal.Decimal // what is left to pay
+	Lines                   []SalesLine
+	LastModified            time.Time
+	ETag                    string
+}
+
 func (s *Server) read(fn func(co *company)) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -391,4 +416,47 @@ func (s *Server) PlaceSalesOrder(body map[string]any) (SalesOrder, error) {
 		return nil
 	})
 	return out, err
+}
+
+func (s *Server) invoiceView(co *company, r *record) Invoice {
+	inv := Invoice{
+		ID: r.id, Number: getStr(r, "number"), ExternalDocumentNumber: getStr(r, "externalDocumentNumber"),
+		OrderID: getStr(r, "orderId"), OrderNumber: getStr(r, "orderNumber"), InvoiceDate: getStr(r, "invoiceDate"),
+		PostingDate: getStr(r, "postingDate"), DueDate: getStr(r, "dueDate"), CustomerNumber: getStr(r, "customerNumber"),
+		CustomerName: getStr(r, "customerName"), CurrencyCode: getStr(r, "currencyCode"), Status: getStr(r, "status"),
+		Posted: posted(r), DiscountAmount: getDec(r, "discountAmount"),
+		TotalAmountExcludingTax: getDec(r, "totalAmountExcludingTax"), TotalTaxAmount: getDec(r, "totalTaxAmount"),
+		TotalAmountIncludingTax: getDec(r, "totalAmountIncludingTax"), RemainingAmount: getDec(r, "remainingAmount"),
+		LastModified: getTime(r, "lastModifiedDateTime"), ETag: etag(r.version),
+	}
+	if isZeroGUID(inv.OrderID) {
+		inv.OrderID = ""
+	}
+	for _, l := range s.children(co, s.types[setInvoices].nav(setInvoiceLines), r) {
+		inv.Lines = append(inv.Lines, s.lineView(co, l))
+	}
+	return inv
+}
+
+// Invoices returns every sales invoice, drafts and posted, by number.
+func (s *Server) Invoices() []Invoice {
+	var out []Invoice
+	s.read(func(co *company) {
+		for _, r := range sorted(co.table(setInvoices), "number") {
+			out = append(out, s.invoiceView(co, r))
+		}
+	})
+	return out
+}
+
+// Invoice returns the sales invoice with number (S-INV… or PS-INV…).
+func (s *Server) Invoice(number string) (Invoice, bool) {
+	var inv Invoice
+	var ok bool
+	s.read(func(co *company) {
+		if r := findBy(co.table(setInvoices), "number", number); r != nil {
+			inv, ok = s.invoiceView(co, r), true
+		}
+	})
+	return inv, ok
 }

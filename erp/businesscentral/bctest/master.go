@@ -37,9 +37,9 @@ func (s *Server) validate(c *wctx, et *entityType, rec, old *record, nested map[
 		return nil, s.validateCustomer(c, et, rec, old)
 	case setUnits, setLocations, setCategories, setTaxGroups, setShipmentMethods, setPaymentTerms, setPaymentMethods:
 		return nil, s.validateCode(c, et, rec)
-	case setOrders, setCreditMemos:
+	case setOrders, setCreditMemos, setInvoices:
 		return s.validateDocument(c, et, rec, old, nested)
-	case setOrderLines, setCreditMemoLines:
+	case setOrderLines, setCreditMemoLines, setInvoiceLines:
 		return nil, s.validateLineWrite(c, et, rec, old)
 	}
 	return nil, nil
@@ -49,11 +49,11 @@ func (s *Server) validate(c *wctx, et *entityType, rec, old *record, nested map[
 // totals and a new version; a document its totals.
 func (s *Server) afterChange(c *wctx, et *entityType, rec *record) {
 	switch et.set {
-	case setOrders, setCreditMemos:
+	case setOrders, setCreditMemos, setInvoices:
 		if c.table(et.set).rows[rec.id] != nil {
 			s.recomputeTotals(c, et, rec)
 		}
-	case setOrderLines, setCreditMemoLines:
+	case setOrderLines, setCreditMemoLines, setInvoiceLines:
 		hdrET := s.types[headerSet(et.set)]
 		if h := c.table(hdrET.set).rows[getStr(rec, "documentId")]; h != nil {
 			h = h.clone()
@@ -75,7 +75,10 @@ func (s *Server) beforeRemove(c *wctx, et *entityType, rec *record) *apiError {
 		for _, v := range s.children(c.co, et.nav(setItemVariants), rec) {
 			c.del(setItemVariants, v.id)
 		}
-	case setOrders, setCreditMemos:
+	case setOrders, setCreditMemos, setInvoices:
+		if posted(rec) {
+			return errorf(http.StatusBadRequest, codeDialog, "The invoice has been posted and cannot be deleted.")
+		}
 		lineSet := lineSetOf(et.set)
 		for _, l := range s.children(c.co, et.nav(lineSet), rec) {
 			if getDec(l, "shippedQuantity").IsPositive() {
@@ -85,12 +88,16 @@ func (s *Server) beforeRemove(c *wctx, et *entityType, rec *record) *apiError {
 		for _, l := range s.children(c.co, et.nav(lineSet), rec) {
 			c.del(lineSet, l.id)
 		}
+	case setInvoiceLines:
+		if h := c.table(setInvoices).rows[getStr(rec, "documentId")]; h != nil && posted(h) {
+			return errPosted()
+		}
 	case setOrderLines:
 		if getDec(rec, "shippedQuantity").IsPositive() {
 			return errorf(http.StatusBadRequest, codeDialog, "You cannot delete the line because it has been shipped.")
 		}
 	case setCustomers:
-		for _, set := range []string{setOrders, setCreditMemos} {
+		for _, set := range []string{setOrders, setCreditMemos, setInvoices} {
 			for _, r := range c.table(set).rows {
 				if getStr(r, "customerId") == rec.id {
 					return errorf(http.StatusBadRequest, codeDialog, "You cannot delete Customer %s because there is at least one outstanding Sales Order for this customer.", getStr(rec, "number"))

@@ -54,7 +54,9 @@ func (s *Server) serveMetadata(o *op) result {
 	}
 	if o.root == rootV2 {
 		for _, a := range [][2]string{{"shipAndInvoice", "salesOrder"}, {"post", "salesCreditMemo"}, {"send", "salesCreditMemo"},
-			{"postAndSend", "salesCreditMemo"}, {"cancel", "salesCreditMemo"}, {"cancelAndSend", "salesCreditMemo"}} {
+			{"postAndSend", "salesCreditMemo"}, {"cancel", "salesCreditMemo"}, {"cancelAndSend", "salesCreditMemo"},
+			{"post", "salesInvoice"}, {"send", "salesInvoice"}, {"postAndSend", "salesInvoice"}, {"cancel", "salesInvoice"},
+			{"cancelAndSend", "salesInvoice"}, {"makeCorrectiveCreditMemo", "salesInvoice"}} {
 			b.WriteString(`<Action Name="` + a[0] + `" IsBound="true"><Parameter Name="bindingParameter" Type="Microsoft.NAV.` + a[1] + `"/></Action>`)
 		}
 	}

@@ -12,19 +12,31 @@ import (
 // Sales documents: sales orders and sales credit memos with their lines,
 // deep insert, amounts and totals, and posted sales shipments.
 
+// linesOf maps each sales document set to the set of its lines.
+var linesOf = map[string]string{setOrders: setOrderLines, setCreditMemos: setCreditMemoLines, setInvoices: setInvoiceLines}
+
 func headerSet(lineSet string) string {
-	if lineSet == setCreditMemoLines {
-		return setCreditMemos
+	for h, l := range linesOf {
+		if l == lineSet {
+			return h
+		}
 	}
 	return setOrders
 }
 
 func lineSetOf(headerSet string) string {
-	if headerSet == setCreditMemos {
-		return setCreditMemoLines
+	if l, ok := linesOf[headerSet]; ok {
+		return l
 	}
 	return setOrderLines
 }
+
+// Number series and document date of the sales documents.
+var (
+	seriesOf   = map[string]string{setOrders: "salesOrder", setCreditMemos: "salesCreditMemo", setInvoices: "salesInvoice"}
+	dateOf     = map[string]string{setOrders: "orderDate", setCreditMemos: "creditMemoDate", setInvoices: "invoiceDate"}
+	hasDueDate = map[string]bool{setCreditMemos: true, setInvoices: true}
+)
 
 var hundred = decimal.NewFromInt(100)
 
@@ -34,6 +46,14 @@ func round2(d decimal.Decimal) decimal.Decimal { return d.Round(2) }
 // customer's data the page copies, and validates the lines of a deep
 // insert.
 func (s *Server) validateDocument(c *wctx, et *entityType, rec, old *record, nested map[string][]json.RawMessage) ([]kid, *apiError) {
+	if old != nil && posted(old) {
+		return nil, errPosted()
+	}
+	if et.set == setCreditMemos {
+		if err := s.appliesTo(c, et, rec, old); err != nil {
+			return nil, err
+		}
+	}
 	if old == nil || changed(rec, old, "customerId") || changed(rec, old, "customerNumber") {
 		var cust *record
 		if id := getStr(rec, "customerId"); !isZeroGUID(id) && (old == nil || changed(rec, old, "customerId")) {
@@ -54,23 +74,16 @@ func (s *Server) validateDocument(c *wctx, et *entityType, rec, old *record, nes
 		s.fromCustomer(et, rec, old, cust)
 	}
 	if old == nil {
-		series := "salesOrder"
-		if et.set == setCreditMemos {
-			series = "salesCreditMemo"
-		}
-		rec.vals["number"] = c.co.nextNumber(series)
+		rec.vals["number"] = c.co.nextNumber(seriesOf[et.set])
 		today := s.today()
-		dateProp := "orderDate"
-		if et.set == setCreditMemos {
-			dateProp = "creditMemoDate"
-		}
+		dateProp := dateOf[et.set]
 		if _, ok := rec.vals[dateProp]; !ok {
 			rec.vals[dateProp] = today
 		}
 		if _, ok := rec.vals["postingDate"]; !ok {
 			rec.vals["postingDate"] = rec.vals[dateProp]
 		}
-		if et.set == setCreditMemos {
+		if hasDueDate[et.set] {
 			if _, ok := rec.vals["dueDate"]; !ok {
 				rec.vals["dueDate"] = rec.vals[dateProp]
 			}
@@ -113,6 +126,45 @@ func (s *Server) validateDocument(c *wctx, et *entityType, rec, old *record, nes
 		kids = append(kids, kid{lineET, l})
 	}
 	return kids, nil
+}
+
+// posted tells a posted sales invoice (a Sales Invoice Header) from a
+// draft.
+func posted(r *record) bool { return getBool(r, "_posted") }
+
+func errPosted() *apiError {
+	return errorf(http.StatusBadRequest, codeDialog, "The invoice has been posted and can no longer be modified.")
+}
+
+// appliesTo keeps a credit memo's invoiceId and invoiceNumber consistent:
+// either names a posted sales invoice, which the credit memo is applied
+// to.
+func (s *Server) appliesTo(c *wctx, et *entityType, rec, old *record) *apiError {
+	switch {
+	case changed(rec, old, "invoiceId"):
+		id := getStr(rec, "invoiceId")
+		if isZeroGUID(id) {
+			rec.vals["invoiceNumber"] = ""
+			return nil
+		}
+		inv := c.table(setInvoices).rows[id]
+		if inv == nil || !posted(inv) {
+			return relationError("Applies-to Doc. No.", et.table, id, "Sales Invoice Header")
+		}
+		rec.vals["invoiceNumber"] = getStr(inv, "number")
+	case changed(rec, old, "invoiceNumber"):
+		n := getStr(rec, "invoiceNumber")
+		if n == "" {
+			rec.vals["invoiceId"] = zeroGUID
+			return nil
+		}
+		inv := findBy(c.table(setInvoices), "number", n)
+		if inv == nil || !posted(inv) {
+			return relationError("Applies-to Doc. No.", et.table, n, "Sales Invoice Header")
+		}
+		rec.vals["invoiceId"] = inv.id
+	}
+	return nil
 }
 
 func lineErr(i int, err *apiError) *apiError {
@@ -166,6 +218,9 @@ func (s *Server) validateLineWrite(c *wctx, et *entityType, l, old *record) *api
 	if hdr == nil {
 		return errorf(http.StatusBadRequest, codeDialog, "The documentId '%s' does not refer to a %s.", docID, hdrET.name)
 	}
+	if posted(hdr) {
+		return errPosted()
+	}
 	if old == nil && getInt(l, "sequence") == 0 {
 		var maxSeq int64
 		for _, r := range s.children(c.co, hdrET.nav(et.set), hdr) {
@@ -203,7 +258,7 @@ func (s *Server) validateLine(c *wctx, et *entityType, hdr, l, old *record) *api
 		if item == nil {
 			return errorf(http.StatusBadRequest, codeDialog, "An itemId or a lineObjectNumber must be provided for a line of type Item.")
 		}
-		if getBool(item, "blocked") && et.set == setOrderLines {
+		if getBool(item, "blocked") && (et.set == setOrderLines || et.set == setInvoiceLines) {
 			return errorf(http.StatusBadRequest, codeFieldValidation, "Blocked must be equal to 'No'  in Item: No.=%s. Current value is 'Yes'.", getStr(item, "number"))
 		}
 		itemChanged := old == nil || getStr(old, "itemId") != item.id
@@ -257,7 +312,7 @@ func (s *Server) validateLine(c *wctx, et *entityType, hdr, l, old *record) *api
 		if getDec(l, "shipQuantity").GreaterThan(remaining) {
 			return errorf(http.StatusBadRequest, codeDialog, "You cannot ship more than %s units.", remaining)
 		}
-		l.vals["invoiceQuantity"] = getDec(l, "shipQuantity")
+		l.vals["invoiceQuantity"] = pendingInvoice(l)
 	}
 	s.lineAmounts(hdr, l)
 	return nil
@@ -363,6 +418,9 @@ func (s *Server) recomputeTotals(c *wctx, et *entityType, hdr *record) {
 	}
 	hdr.vals["totalAmountExcludingTax"], hdr.vals["totalTaxAmount"] = totExcl, totTax
 	hdr.vals["totalAmountIncludingTax"] = totExcl.Add(totTax)
+	if et.set == setInvoices && !posted(hdr) {
+		hdr.vals["remainingAmount"] = totExcl.Add(totTax) // a draft: everything
+	}
 	if et.set == setOrders {
 		full := len(lines) > 0
 		for _, l := range lines {
@@ -379,20 +437,35 @@ func (s *Server) recomputeTotals(c *wctx, et *entityType, hdr *record) {
 func (s *Server) boundAction(c *wctx, t *target, o *op) *apiError {
 	switch {
 	case t.et.set == setOrders && t.action == "shipAndInvoice":
-		if err := s.checkBlocked(c, t.rec); err != nil {
-			return err
-		}
-		if _, err := s.postShipment(c, t.rec, nil, shipInfo{}); err != nil {
-			return err
-		}
-		// A fully shipped and invoiced order is deleted by posting.
-		if ord := c.table(setOrders).rows[t.rec.id]; ord != nil && getBool(ord, "fullyShipped") {
-			for _, l := range s.children(c.co, t.et.nav(setOrderLines), ord) {
-				c.del(setOrderLines, l.id)
+		// Ship what is to ship, then invoice everything shipped and not
+		// invoiced; a completely shipped and invoiced order is deleted.
+		toShip := false
+		for _, l := range s.children(c.co, t.et.nav(setOrderLines), t.rec) {
+			if getStr(l, "lineType") != "Comment" && getDec(l, "shipQuantity").IsPositive() {
+				toShip = true
 			}
-			c.drop(t.et, ord)
 		}
+		if !toShip && len(s.toInvoice(c, t.rec)) == 0 {
+			return errorf(http.StatusBadRequest, codeDialog, "There is nothing to post.")
+		}
+		if err := s.checkInvoiceBlocked(c, t.rec); err != nil {
+			return err
+		}
+		if toShip {
+			if err := s.checkBlocked(c, t.rec); err != nil {
+				return err
+			}
+			if _, err := s.postShipment(c, t.rec, nil, shipInfo{}); err != nil {
+				return err
+			}
+		}
+		if _, err := s.invoiceOrder(c, c.table(setOrders).rows[t.rec.id]); err != nil {
+			return err
+		}
+		s.deleteIfDone(c, t.rec.id)
 		return nil
+	case t.et.set == setInvoices:
+		return s.invoiceAction(c, t)
 	case t.et.set == setCreditMemos && t.action == "post":
 		if len(s.children(c.co, t.et.nav(setCreditMemoLines), t.rec)) == 0 {
 			return errorf(http.StatusBadRequest, codeDialog, "There is nothing to post.")
@@ -493,8 +566,8 @@ func (s *Server) postShipment(c *wctx, ord *record, qty map[string]decimal.Decim
 		l := x.l.clone()
 		l.vals["shippedQuantity"] = getDec(l, "shippedQuantity").Add(x.q)
 		rem := getDec(l, "quantity").Sub(getDec(l, "shippedQuantity"))
-		l.vals["shipQuantity"], l.vals["invoiceQuantity"] = rem, rem
-		l.vals["invoicedQuantity"] = getDec(l, "invoicedQuantity").Add(x.q)
+		l.vals["shipQuantity"] = rem
+		l.vals["invoiceQuantity"] = pendingInvoice(l)
 		c.save(s.types[setOrderLines], l, "updated")
 		if item := c.table(setItems).rows[getStr(l, "itemId")]; item != nil && typ == "Item" && getStr(item, "type") == "Inventory" {
 			variant := ""

@@ -133,6 +133,8 @@ const (
 	setShipmentLines   = "salesShipmentLines"
 	setCreditMemos     = "salesCreditMemos"
 	setCreditMemoLines = "salesCreditMemoLines"
+	setInvoices        = "salesInvoices"
+	setInvoiceLines    = "salesInvoiceLines"
 	setLedger          = "itemLedgerEntries"
 	setStockLevels     = "stockLevels"
 	setTrackings       = "shipmentTrackings"
@@ -321,6 +323,33 @@ func schema() map[string]*entityType {
 		},
 		{
 			name: "salesCreditMemoLine", set: setCreditMemoLines, table: "Sales Line", root: rootV2, insert: true, modify: true, remove: true,
+			props: documentLineProps(guid("itemVariantId"), guid("locationId")),
+			order: []string{"documentId", "sequence"},
+		},
+		{
+			// Drafts are Sales Headers, posted ones Sales Invoice Headers;
+			// the API shows both (through the Sales Invoice Entity
+			// Aggregate), a posted one with the id of its draft.
+			name: "salesInvoice", set: setInvoices, table: "Sales Header", root: rootV2, insert: true, modify: true, remove: true, webhook: true,
+			props: concat([]prop{
+				guid("id"), ro(code("number", 20)), code("externalDocumentNumber", 35), date("invoiceDate"), date("postingDate"),
+				date("dueDate"), str("customerPurchaseOrderReference", 35), guid("customerId"), code("customerNumber", 20),
+				ro(str("customerName", 100)), ro(str("billToName", 100)), guid("billToCustomerId"), code("billToCustomerNumber", 20),
+				str("shipToName", 100), str("shipToContact", 100),
+			}, addressProps("sellTo"), roAll(addressProps("billTo")), addressProps("shipTo"), []prop{
+				guid("currencyId"), code("shortcutDimension1Code", 20), code("shortcutDimension2Code", 20), code("currencyCode", 10),
+				ro(guid("orderId")), ro(code("orderNumber", 20)), guid("paymentTermsId"), guid("shipmentMethodId"),
+				code("salesperson", 20), ro(boolean("pricesIncludeTax")), ro(dec("remainingAmount")), dec("discountAmount"),
+				ro(boolean("discountAppliedBeforeTax")), ro(dec("totalAmountExcludingTax")), ro(dec("totalTaxAmount")),
+				ro(dec("totalAmountIncludingTax")),
+				ro(enum("status", " ", "Draft", "In Review", "Open", "Paid", "Canceled", "Corrective")),
+				datetime("lastModifiedDateTime"), str("phoneNumber", 30), str("email", 80),
+			}),
+			navs:  []nav{{name: setInvoiceLines, set: setInvoiceLines, fk: "documentId"}},
+			order: []string{"number"},
+		},
+		{
+			name: "salesInvoiceLine", set: setInvoiceLines, table: "Sales Line", root: rootV2, insert: true, modify: true, remove: true,
 			props: documentLineProps(guid("itemVariantId"), guid("locationId")),
 			order: []string{"documentId", "sequence"},
 		},

@@ -496,3 +496,68 @@ func (s *Server) SetSalesOrderStatus(number, status string) error {
 		return nil
 	})
 }
+
+// InvoiceOrder posts a sales invoice for what the order with number has
+// shipped and not yet invoiced (PostShipment ships), as posting the order
+// with the Invoice option does, and returns it: status Open, the whole
+// amount remaining, the order's lines with the quantities invoiced, its
+// customer, addresses and externalDocumentNumber, and orderId and
+// orderNumber. An order then completely shipped and invoiced is deleted,
+// as posting does. Subscribers of salesInvoices and salesOrders are
+// notified. It fails when there is nothing to invoice or the customer is
+// blocked for invoicing.
+func (s *Server) InvoiceOrder(number string) (Invoice, error) {
+	var out Invoice
+	err := s.seedCtx(func(c *wctx) error {
+		ord, err := s.findOrder(c, number, "")
+		if err != nil {
+			return err
+		}
+		inv, e := s.invoiceOrder(c, ord)
+		if e != nil {
+			return asError(e)
+		}
+		s.deleteIfDone(c, ord.id)
+		out = s.invoiceView(c.co, inv)
+		return nil
+	})
+	return out, err
+}
+
+// PayInvoice records a payment of amount for the posted invoice with
+// number, as applying a customer payment does: remainingAmount goes down,
+// and the invoice is Paid when nothing is left. It fails for a draft, a
+// canceled invoice, or an amount that is not positive or more than what
+// is left. Subscribers of salesInvoices are notified.
+func (s *Server) PayInvoice(number string, amount decimal.Decimal) (Invoice, error) {
+	var out Invoice
+	err := s.seedCtx(func(c *wctx) error {
+		inv := findBy(c.table(setInvoices), "number", number)
+		if inv == nil {
+			return fmt.Errorf("bctest: no sales invoice %q", number)
+		}
+		if e := s.payInvoice(c, inv, amount); e != nil {
+			return asError(e)
+		}
+		out = s.invoiceView(c.co, c.table(setInvoices).rows[inv.id])
+		return nil
+	})
+	return out, err
+}
+
+// SetInvoicePaid pays what is left of the posted invoice with number: its
+// status becomes Paid and remainingAmount 0, and subscribers of
+// salesInvoices are notified. An invoice already paid stays as it is (no
+// change, no notification).
+func (s *Server) SetInvoicePaid(number string) error {
+	return s.seedCtx(func(c *wctx) error {
+		inv := findBy(c.table(setInvoices), "number", number)
+		if inv == nil {
+			return fmt.Errorf("bctest: no sales invoice %q", number)
+		}
+		if getStr(inv, "status") == "Paid" {
+			return nil
+		}
+		return asError(s.payInvoice(c, inv, getDec(inv, "remainingAmount")))
+	})
+}

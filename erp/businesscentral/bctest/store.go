@@ -36,7 +36,8 @@ type table struct {
 
 // fkOf names the parent property of the sets indexed by it.
 var fkOf = map[string]string{
-	setOrderLines: "documentId", setCreditMemoLines: "documentId", setShipmentLines: "documentId", setItemVariants: "itemId",
+	setOrderLines: "documentId", setCreditMemoLines: "documentId", setInvoiceLines: "documentId", setShipmentLines: "documentId",
+	setItemVariants: "itemId",
 }
 
 func (t *table) set(r *record) {
@@ -228,7 +229,7 @@ func etag(version uint64) string {
 func (c *company) nextNumber(series string) string {
 	start := map[string]int{
 		"customer": 10, "item": 70000, "salesOrder": 101001, "salesShipment": 102001,
-		"salesCreditMemo": 104001, "ledger": 0,
+		"salesCreditMemo": 104001, "salesInvoice": 102001, "postedSalesInvoice": 103001, "ledger": 0,
 	}[series]
 	n, ok := c.series[series]
 	if !ok {
@@ -249,6 +250,10 @@ func (c *company) nextNumber(series string) string {
 		return fmt.Sprintf("S-SHPT%d", n)
 	case "salesCreditMemo":
 		return fmt.Sprintf("S-CR%d", n)
+	case "salesInvoice":
+		return fmt.Sprintf("S-INV%d", n)
+	case "postedSalesInvoice":
+		return fmt.Sprintf("PS-INV%d", n)
 	}
 	return strconv.Itoa(n)
 }

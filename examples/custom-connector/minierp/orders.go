@@ -1,6 +1,7 @@
 package minierp
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"net/url"
@@ -211,6 +212,12 @@ func orderFrom(o *kontor.Order) (*orderBody, error) {
 	for _, s := range o.ShippingLines {
 		b.Shipping = append(b.Shipping, charge{Method: s.Code, Carrier: s.Carrier, VATRate: s.TaxRate.String(),
 			Net: s.Net.Amount.String(), VAT: s.Tax.Amount.String(), Gross: s.Gross.Amount.String()})
+	}
+	// minierp has no fee lines: a fee (cash on delivery, a surcharge) is
+	// one more charge, so its money is not lost.
+	for _, f := range o.Fees {
+		b.Shipping = append(b.Shipping, charge{Method: "fee:" + cmp.Or(f.Code, f.Title), VATRate: f.TaxRate.String(),
+			Net: f.Net.Amount.String(), VAT: f.Tax.Amount.String(), Gross: f.Gross.Amount.String()})
 	}
 	for _, d := range o.Discounts {
 		if !d.Allocated { // allocated discounts are in the lines already

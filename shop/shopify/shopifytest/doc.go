@@ -128,6 +128,16 @@
 // inventoryItems(query: "updated_at:>=...") finds the items whose stock
 // changed.
 //
+// An inventory item's weight is set through InventoryItemInput.measurement
+// {weight {value unit}} (productSet, productVariantsBulkUpdate,
+// inventoryItemUpdate; a negative value is a userError "Weight must be
+// greater than or equal to 0") and read as InventoryItem.measurement
+// {weight {value unit}}, 0 KILOGRAMS when never set; the REST payloads'
+// variants carry it as grams, weight and weight_unit (g, kg, oz, lb), an
+// order's line items as grams (the weight when ordered) and the order as
+// total_weight. A weight change through inventoryItemUpdate also fires
+// products/update.
+//
 // # Bulk operations
 //
 // bulkOperationRunQuery checks its query (at least one connection, at most
@@ -207,4 +217,6 @@
 // so a key whose attempt failed may be used again, and
 // IDEMPOTENCY_CONCURRENT_REQUEST never occurs. Money has no separate
 // presentment currency. The search syntax ignores parentheses.
+// InventoryItemMeasurementInput has no shippingPackageId (the fake has no
+// shipping packages).
 package shopifytest

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"slices"
 
 	"github.com/shopspring/decimal"
 )
@@ -180,12 +181,41 @@ type setInventoryIn struct {
 }
 
 type inventoryItemIn struct {
-	SKU                 *string `json:"sku"`
-	Tracked             *bool   `json:"tracked"`
-	RequiresShipping    *bool   `json:"requiresShipping"`
-	Cost                *dec    `json:"cost"`
-	CountryCodeOfOrigin *string `json:"countryCodeOfOrigin"`
-	HarmonizedCode      *string `json:"harmonizedSystemCode"`
+	SKU                 *string        `json:"sku"`
+	Tracked             *bool          `json:"tracked"`
+	RequiresShipping    *bool          `json:"requiresShipping"`
+	Cost                *dec           `json:"cost"`
+	CountryCodeOfOrigin *string        `json:"countryCodeOfOrigin"`
+	HarmonizedCode      *string        `json:"harmonizedSystemCode"`
+	Measurement         *measurementIn `json:"measurement"`
+}
+
+// measurementIn is InventoryItemMeasurementInput (in every API version
+// since 2024-07).
+type measurementIn struct {
+	Weight *weightIn `json:"weight"`
+}
+
+type weightIn struct {
+	Value float64 `json:"value"`
+	Unit  string  `json:"unit"`
+}
+
+// weightOf is the weight an inventory item input sets, or nil.
+func weightOf(in *inventoryItemIn) *weightIn {
+	if in == nil || in.Measurement == nil {
+		return nil
+	}
+	return in.Measurement.Weight
+}
+
+// checkWeight refuses a negative weight, as Shopify does; the schema
+// checks the unit. path leads to the inventoryItem input.
+func checkWeight(in *inventoryItemIn, code string, path ...string) *userError {
+	if w := weightOf(in); w != nil && w.Value < 0 {
+		return uerr(code, "Weight must be greater than or equal to 0", append(slices.Clone(path), "measurement", "weight", "value")...)
+	}
+	return nil
 }
 
 type variantsBulkIn struct {

@@ -333,11 +333,21 @@ func (root) InventoryItemUpdate(ctx context.Context, a struct {
 		return &inventoryItemUpdatePayloadR{UserErrors: []*userError{uerr("", "Inventory item does not exist", "id")}}
 	}
 	in := a.Input.V
+	if e := checkWeight(&in, "", "input"); e != nil {
+		return &inventoryItemUpdatePayloadR{InventoryItem: newItemR(it), UserErrors: []*userError{e}}
+	}
+	before := it.weightOrDefault()
 	applyItemInput(it.variant, &in)
 	it.updatedAt = r.now
 	r.fire("inventory_items/update", map[string]any{
 		"id": it.num, "admin_graphql_api_id": it.id, "sku": it.variant.sku, "tracked": it.tracked,
 		"updated_at": r.srv.restTime(it.updatedAt), "requires_shipping": it.variant.requiresShip,
 	})
+	if it.weightOrDefault() != before {
+		// The variant's weight (grams, weight) is in the product's payload.
+		p := it.variant.product
+		it.variant.updatedAt, p.updatedAt = r.now, r.now
+		r.fire("products/update", r.srv.restProduct(p))
+	}
 	return &inventoryItemUpdatePayloadR{InventoryItem: newItemR(it), UserErrors: []*userError{}}
 }

@@ -303,6 +303,9 @@ func (s *Server) validateProductSet(st *state, p *product, in productSetIn) []*u
 		if v.Price != nil && v.Price.IsNegative() {
 			errs = append(errs, uerr("INVALID_VARIANT", "Price must be greater than or equal to 0", append(path, "price")...))
 		}
+		if e := checkWeight(v.InventoryItem, "INVALID_VARIANT", append(path, "inventoryItem")...); e != nil {
+			errs = append(errs, e)
+		}
 		if v.InventoryQuantities != nil {
 			for j, q := range *v.InventoryQuantities {
 				if _, ok := lookup[*location](st, q.LocationID); !ok {
@@ -486,7 +489,7 @@ func deleteVariant(st *state, v *variant) {
 }
 
 func applyVariantSet(st *state, p *product, v *variant, in variantSetIn, now time.Time) {
-	before := fmt.Sprint(v.sku, v.barcode, v.price, v.compareAt, v.options, v.policy, v.taxable, v.item.tracked)
+	before := fmt.Sprint(v.sku, v.barcode, v.price, v.compareAt, v.options, v.policy, v.taxable, v.item.tracked, v.item.weightOrDefault())
 	if in.SKU != nil {
 		v.sku = *in.SKU
 	}
@@ -522,7 +525,7 @@ func applyVariantSet(st *state, p *product, v *variant, in variantSetIn, now tim
 			}
 		}
 	}
-	if fmt.Sprint(v.sku, v.barcode, v.price, v.compareAt, v.options, v.policy, v.taxable, v.item.tracked) != before {
+	if fmt.Sprint(v.sku, v.barcode, v.price, v.compareAt, v.options, v.policy, v.taxable, v.item.tracked, v.item.weightOrDefault()) != before {
 		v.updatedAt = now
 	}
 }
@@ -546,6 +549,9 @@ func applyItemInput(v *variant, in *inventoryItemIn) {
 	}
 	if in.HarmonizedCode != nil {
 		v.harmonizedCode = *in.HarmonizedCode
+	}
+	if w := weightOf(in); w != nil {
+		v.item.weight = &itemWeight{value: w.Value, unit: w.Unit}
 	}
 }
 
@@ -627,6 +633,9 @@ func (root) ProductVariantsBulkUpdate(ctx context.Context, a struct {
 		}
 		if vin.CompareAtPrice.Value != nil && vin.CompareAtPrice.Value.IsNegative() {
 			errs = append(errs, uerr("GREATER_THAN_OR_EQUAL_TO", "Compare at price must be greater than or equal to 0", append(path, "compareAtPrice")...))
+		}
+		if e := checkWeight(vin.InventoryItem, "GREATER_THAN_OR_EQUAL_TO", append(path, "inventoryItem")...); e != nil {
+			errs = append(errs, e)
 		}
 		valid[i] = len(errs) == n
 	}

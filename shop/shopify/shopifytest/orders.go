@@ -124,6 +124,7 @@ func (s *Server) placeOrder(r *reqCtx, in OrderInput) (*order, error) {
 				l.varTitle = v.title()
 			}
 			l.taxable, l.requires = v.taxable, v.requiresShip
+			l.grams = v.item.weightOrDefault().grams()
 		} else if li.Title == "" {
 			return nil, fmt.Errorf("shopifytest: line %d: no variant with SKU %q (give a Title for a custom line)", i, li.SKU)
 		}

@@ -85,7 +85,7 @@ func (s *Server) restLineItem(l *lineItem) map[string]any {
 		"variant_title": nilIfEmpty(l.varTitle), "vendor": nilIfEmpty(l.vendor), "quantity": l.quantity,
 		"current_quantity": l.quantity - l.refunded, "fulfillable_quantity": max(0, l.quantity-l.refunded-l.fulfilled),
 		"price": amount(l.price), "total_discount": amount(l.discount), "taxable": l.taxable,
-		"requires_shipping": l.requires, "gift_card": false, "fulfillment_service": "manual",
+		"requires_shipping": l.requires, "gift_card": false, "fulfillment_service": "manual", "grams": l.grams,
 		"tax_lines": restTaxLines(l.taxLines), "properties": []any{}, "product_exists": l.variant != nil,
 		"variant_id": nil, "product_id": nil, "fulfillment_status": nil,
 		"price_set": moneySet(l.price, l.order.currency),
@@ -181,7 +181,7 @@ func (s *Server) restOrder(o *order) map[string]any {
 		"subtotal_price": amount(o.lineSubtotal()), "total_tax": amount(o.taxTotal()),
 		"total_discounts": amount(o.discountTotal()), "total_line_items_price": amount(o.lineSubtotal().Add(lineDiscounts(o))),
 		"total_shipping_price_set": moneySet(o.shippingTotal(), o.currency), "total_outstanding": amount(o.outstanding()),
-		"total_price_set": moneySet(o.total(), o.currency), "total_weight": 0, "total_tip_received": "0.00",
+		"total_price_set": moneySet(o.total(), o.currency), "total_weight": totalWeight(o), "total_tip_received": "0.00",
 		"line_items": lines, "shipping_lines": ships, "tax_lines": restTaxLines(orderTaxLines(o)),
 		"discount_codes": codes, "discount_applications": apps, "payment_gateway_names": gateways,
 		"billing_address": restAddress(o.billing), "shipping_address": restAddress(o.shipping),
@@ -355,9 +355,10 @@ func (s *Server) restVariant(v *variant) map[string]any {
 		"created_at": s.restTime(v.createdAt), "updated_at": s.restTime(v.updatedAt),
 		"inventory_item_id": v.item.num, "inventory_quantity": variantAvailable(v),
 		"old_inventory_quantity": variantAvailable(v), "requires_shipping": v.requiresShip,
-		"inventory_management": nil, "fulfillment_service": "manual", "grams": 0, "weight": 0.0, "weight_unit": "kg",
-		"image_id": nil,
+		"inventory_management": nil, "fulfillment_service": "manual", "image_id": nil,
 	}
+	w := v.item.weightOrDefault()
+	m["grams"], m["weight"], m["weight_unit"] = w.grams(), w.value, restWeightUnit[w.unit]
 	if v.compareAt != nil {
 		m["compare_at_price"] = amount(*v.compareAt)
 	}
@@ -442,4 +443,14 @@ func (s *Server) restBulkFinish(b *bulkOp) map[string]any {
 		"admin_graphql_api_id": b.id, "completed_at": s.restTime(b.completedAt), "created_at": s.restTime(b.createdAt),
 		"error_code": nilIfEmpty(strings.ToLower(b.errorCode)), "status": strings.ToLower(b.status), "type": strings.ToLower(b.typ),
 	}
+}
+
+// totalWeight is an order's weight in grams: its lines' weight times
+// their quantity.
+func totalWeight(o *order) int64 {
+	var g int64
+	for _, l := range o.lines {
+		g += l.grams * int64(l.quantity)
+	}
+	return g
 }

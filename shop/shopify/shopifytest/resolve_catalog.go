@@ -960,7 +960,8 @@ func newItemR(it *inventoryItem) *inventoryItemR {
 func (r *inventoryItemR) Variant() *variantR { return newVariantR(r.rec.variant) }
 
 func (r *inventoryItemR) Measurement() *measurementR {
-	return &measurementR{ID: graphql.ID(gid("InventoryItemMeasurement", r.rec.num))}
+	w := r.rec.weightOrDefault()
+	return &measurementR{ID: graphql.ID(gid("InventoryItemMeasurement", r.rec.num)), Weight: &weightR{Unit: w.unit, Value: w.value}}
 }
 
 type measurementR struct {

@@ -129,6 +129,9 @@ func (s *Server) storeProduct(r *reqCtx, rec *product, p Product) (*product, err
 				return nil, fmt.Errorf("shopifytest: product %q variant %d: no location %q", p.Title, i, loc)
 			}
 		}
+		if w := v.Weight; w != nil && (w.Value < 0 || gramsPer[strings.ToUpper(w.Unit)] == 0) {
+			return nil, fmt.Errorf("shopifytest: product %q variant %d: weight %v %q: a value of 0 or more in GRAMS, KILOGRAMS, OUNCES or POUNDS", p.Title, i, w.Value, w.Unit)
+		}
 	}
 	now := r.now
 	created := rec == nil
@@ -213,6 +216,10 @@ func (s *Server) storeProduct(r *reqCtx, rec *product, p Product) (*product, err
 		v.options = slices.Clone(vin.OptionValues)
 		v.policy = orDefault(strings.ToUpper(vin.InventoryPolicy), "DENY")
 		v.item.tracked = !vin.Untracked
+		v.item.weight = nil
+		if w := vin.Weight; w != nil {
+			v.item.weight = &itemWeight{value: w.Value, unit: strings.ToUpper(w.Unit)}
+		}
 		v.updatedAt = now
 		for _, m := range vin.Metafields {
 			upsertMetafield(st, &v.metafields, "PRODUCTVARIANT", metafieldIn{Namespace: sp(m.Namespace), Key: &m.Key, Value: &m.Value, Type: ptr(orDefault(m.Type, "single_line_text_field"))}, now)
@@ -266,6 +273,9 @@ func (s *Server) productOf(p *product) Product {
 			ID: v.id, InventoryItemID: v.item.id, SKU: v.sku, Barcode: v.barcode, Price: v.price,
 			CompareAtPrice: v.compareAt, OptionValues: slices.Clone(v.options), Untracked: !v.item.tracked,
 			InventoryPolicy: v.policy, UpdatedAt: v.updatedAt, Stock: map[string]int{},
+		}
+		if w := v.item.weight; w != nil {
+			vv.Weight = &Weight{Value: w.value, Unit: w.unit}
 		}
 		for _, l := range v.item.levels {
 			vv.Stock[l.location.id] = l.qty["available"]

@@ -2,6 +2,7 @@ package shopifytest
 
 import (
 	"fmt"
+	"math"
 	"slices"
 	"strconv"
 	"strings"
@@ -224,10 +225,36 @@ type inventoryItem struct {
 	num       int64
 	variant   *variant
 	tracked   bool
+	weight    *itemWeight       // nil: never set (reads as 0 kg)
 	levels    []*inventoryLevel // in activation order
 	createdAt time.Time
 	updatedAt time.Time
 }
+
+// itemWeight is an inventory item's weight, in the unit it was given in
+// (WeightUnit: GRAMS, KILOGRAMS, OUNCES, POUNDS).
+type itemWeight struct {
+	value float64
+	unit  string
+}
+
+// gramsPer converts a WeightUnit to grams.
+var gramsPer = map[string]float64{"GRAMS": 1, "KILOGRAMS": 1000, "OUNCES": 28.349523125, "POUNDS": 453.59237}
+
+// restWeightUnit is the REST API's name of a WeightUnit.
+var restWeightUnit = map[string]string{"GRAMS": "g", "KILOGRAMS": "kg", "OUNCES": "oz", "POUNDS": "lb"}
+
+// weightOrDefault is the item's weight, 0 kg when it has none, as Shopify
+// reports a variant without a weight.
+func (it *inventoryItem) weightOrDefault() itemWeight {
+	if it.weight == nil {
+		return itemWeight{unit: "KILOGRAMS"}
+	}
+	return *it.weight
+}
+
+// grams is the weight in whole grams, as the REST API's grams field.
+func (w itemWeight) grams() int64 { return int64(math.Round(w.value * gramsPer[w.unit])) }
 
 func (it *inventoryItem) level(locationID string) *inventoryLevel {
 	for _, l := range it.levels {
@@ -446,6 +473,7 @@ type lineItem struct {
 	taxLines  []taxLine
 	taxable   bool
 	requires  bool
+	grams     int64 // the variant's weight when ordered, per unit
 	discApp   *discountApp
 	refunded  int
 	fulfilled int

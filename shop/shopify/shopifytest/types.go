@@ -78,8 +78,17 @@ type Variant struct {
 	Stock           map[string]int
 	Untracked       bool   // inventory not tracked
 	InventoryPolicy string // DENY (default) or CONTINUE
-	Metafields      []Metafield
-	UpdatedAt       time.Time
+	// Weight is the inventory item's weight (measurement.weight); nil:
+	// none, which Shopify reports as 0 kg.
+	Weight     *Weight
+	Metafields []Metafield
+	UpdatedAt  time.Time
+}
+
+// Weight is a weight in a unit: GRAMS, KILOGRAMS, OUNCES or POUNDS.
+type Weight struct {
+	Value float64
+	Unit  string
 }
 
 // Customer is a buyer.
