@@ -165,3 +165,13 @@ func TestFieldsParameter(t *testing.T) {
 	require.Equal(t, http.StatusOK, resp.StatusCode)
 	assert.JSONEq(t, `[{"id":10,"sku":"SKU-00","dimensions":{"width":""}}]`, string(body))
 }
+
+// GET /data/currencies/current tells the store's currency, as a client
+// that asks the shop instead of being told needs.
+func TestCurrentCurrency(t *testing.T) {
+	_, c, _ := newShop(t, basic, woocommercetest.WithTLS(), woocommercetest.WithCurrency("CHF"))
+	var got map[string]string
+	c.getJSON("/data/currencies/current", nil, http.StatusOK, &got)
+	assert.Equal(t, "CHF", got["code"])
+	assert.Equal(t, "Swiss franc", got["name"])
+}

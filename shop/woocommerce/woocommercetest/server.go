@@ -385,7 +385,26 @@ func init() {
 		{readable, "/webhooks/{id}", permView, (*Server).getWebhook},
 		{editable, "/webhooks/{id}", permEdit, (*Server).updateWebhook},
 		{deletable, "/webhooks/{id}", permDelete, (*Server).deleteWebhook},
+		{readable, "/data/currencies/current", permView, (*Server).currentCurrency},
 	}
+}
+
+// currencyNames are the names WooCommerce gives the currencies the fake
+// is most often run with; others are named by their code.
+var currencyNames = map[string][2]string{
+	"EUR": {"Euro", "&euro;"}, "USD": {"United States (US) dollar", "&#36;"},
+	"GBP": {"Pound sterling", "&pound;"}, "CHF": {"Swiss franc", "&#67;&#72;&#70;"},
+}
+
+// currentCurrency serves GET /data/currencies/current: the store's
+// currency, as WooCommerce's data endpoint describes it.
+func (s *Server) currentCurrency(c *call) (*reply, *wpError) {
+	code := s.cfg.currency
+	n, found := currencyNames[code]
+	if !found {
+		n = [2]string{code, code}
+	}
+	return ok(map[string]string{"code": code, "name": n[0], "symbol": n[1]}), nil
 }
 
 // match finds the route for method and path (below APIPath).
