@@ -207,7 +207,7 @@ func placeOrders(ctx context.Context, w *world) error {
 			return fmt.Errorf("place Shopify order: %w", err)
 		}
 		numbers = append(numbers, placed.Name)
-		fmt.Fprintf(w.out, "   Shopify order %s: %d lines, %s EUR\n", placed.Name, len(placed.Lines), placed.Total)
+		fmt.Fprintf(w.out, "   Shopify order %s: %d lines, %s EUR\n", placed.Name, len(placed.Lines), placed.Total.StringFixed(2))
 	}
 	if err := w.shopifyFake.WaitForWebhooks(ctx); err != nil {
 		return err
@@ -397,6 +397,9 @@ func watch(ctx context.Context, s *syncer.Syncer, out io.Writer) *sync.WaitGroup
 	var wg sync.WaitGroup
 	start := time.Now()
 	seen := map[string]syncer.Report{}
+	for _, f := range s.Status() { // what ran before is reported already
+		seen[f.Name] = f.Totals
+	}
 	wg.Go(func() {
 		tick := time.NewTicker(25 * time.Millisecond)
 		defer tick.Stop()
