@@ -155,11 +155,13 @@ func (a *app) serve(ctx context.Context, ln net.Listener, w io.Writer) error {
 // webhooks, only later.
 func (a *app) maintainWebhooks(ctx context.Context, w io.Writer, hooks *bc.Webhooks) {
 	if a.cfg.ShopifyClientSecret != "" {
-		n, err := a.subscribe(ctx, a.cfg.PublicURL+pathShopWebhooks)
+		// Subscribe lists what the URL has and creates only the missing
+		// topics: Shopify refuses a topic twice for one address.
+		ids, err := a.shop.Subscribe(ctx, a.cfg.PublicURL+pathShopWebhooks, shopTopics...)
 		if err != nil {
-			a.log.Warn("Shopify webhooks", "error", err)
+			a.log.Warn("Shopify webhooks", "error", err, "subscribed", len(ids))
 		} else {
-			fmt.Fprintf(w, "Shopify webhooks: %d topics for %s%s (%d subscribed now)\n", len(shopTopics), a.cfg.PublicURL, pathShopWebhooks, n)
+			fmt.Fprintf(w, "Shopify webhooks: %d topics for %s%s\n", len(ids), a.cfg.PublicURL, pathShopWebhooks)
 		}
 	}
 	if hooks != nil {

@@ -129,8 +129,12 @@
 // orders/cancelled, products/update, inventory_levels/update (keyed when
 // the client has resolved the inventory item before; no API call is made
 // while Shopify waits for the answer), refunds/create, fulfillments/create,
-// app/uninstalled and bulk_operations/finish. [Client.Subscribe] creates
-// the subscriptions with webhookSubscriptionCreate.
+// app/uninstalled and bulk_operations/finish. [Client.Subscribe] makes
+// sure a URL receives topics (enum values such as ORDERS_CREATE or REST
+// names such as orders/create): it lists what is subscribed there with
+// [Client.Subscriptions] and creates only the missing topics with
+// webhookSubscriptionCreate, since Shopify refuses a topic twice for one
+// address, so it is safe to call on every start.
 //
 // The mandatory compliance topics are configured with the app, not
 // subscribed. customers/data_request becomes an event keyed by the

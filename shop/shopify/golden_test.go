@@ -85,6 +85,7 @@ func operations() []operation {
 		{"BulkOperationRunMutation", true, &bulkRunMutation{}, map[string]any{"mutation": "", "stagedUploadPath": ""}},
 		{"BulkOperation", false, &bulkOperationQuery{}, map[string]any{"id": graphql.ID("")}},
 		{"StagedUploadsCreate", true, &stagedUploadsCreate{}, map[string]any{"input": []stagedUploadInput{}}},
+		{"WebhookSubscriptions", false, &subscriptionsQuery{}, map[string]any{"first": 100, "after": after, "uri": query}},
 		{"WebhookSubscriptionCreate", true, &subscriptionCreate{}, map[string]any{"topic": webhookTopic("ORDERS_CREATE"), "webhookSubscription": webhookSubscriptionInput{}}},
 	}
 }
@@ -123,6 +124,13 @@ func TestGoldenQueries(t *testing.T) {
 	ids, err := os.ReadFile(filepath.Join("testdata", "OrderIDs.golden"))
 	require.NoError(t, err)
 	require.Contains(t, string(ids), "orders(first: $first, after: $after, sortKey: UPDATED_AT, query: $query)")
+	// Subscriptions are filtered by the uri argument, which 2026-04 has
+	// (callbackUrl is deprecated), and paged by cursor.
+	subs, err := os.ReadFile(filepath.Join("testdata", "WebhookSubscriptions.golden"))
+	require.NoError(t, err)
+	require.Contains(t, string(subs), "webhookSubscriptions(first: $first, after: $after, uri: $uri)")
+	require.Contains(t, string(subs), "$uri:String")
+	require.Contains(t, string(subs), "pageInfo{hasNextPage,endCursor}")
 }
 
 // TestQueriesValidateAgainstSchema checks every generated document against

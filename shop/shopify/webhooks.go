@@ -8,7 +8,9 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"slices"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -408,27 +410,175 @@ type webhookSubscriptionInput struct {
 
 func (webhookSubscriptionInput) GetGraphQLType() string { return "WebhookSubscriptionInput" }
 
-// Subscribe creates a webhook subscription for each topic (enum values of
-// WebhookSubscriptionTopic such as "ORDERS_CREATE"; Topics lists those the handler routes)
-// delivering to uri, an https URL. It returns the subscriptions' IDs.
-// Compliance topics are not subscribed through the API but configured
-// with the app.
+// Subscription is one of the app's webhook subscriptions in the shop, as
+// the webhookSubscriptions query gives it.
+type Subscription struct {
+	// ID is the subscription's GID, gid://shopify/WebhookSubscription/….
+	ID string
+	// Topic is the WebhookSubscriptionTopic enum value, e.g. ORDERS_CREATE.
+	Topic string
+	// URI is where it delivers: an https URL (or a Pub/Sub or EventBridge
+	// address, for subscriptions made elsewhere).
+	URI string
+	// Format is JSON or XML.
+	Format string
+	// Filter is the subscription's search-syntax filter, empty for none.
+	Filter string
+	// MetafieldNamespaces are the namespaces whose metafields the payloads
+	// carry.
+	MetafieldNamespaces []string
+	// CreatedAt and UpdatedAt are when it was created and last changed.
+	CreatedAt, UpdatedAt time.Time
+}
+
+// subscriptionsQuery is one page of webhookSubscriptions, filtered by
+// delivery address with the uri argument (the older callbackUrl argument
+// is deprecated).
+type subscriptionsQuery struct {
+	WebhookSubscriptions struct {
+		Nodes []struct {
+			ID                  string
+			Topic               string
+			URI                 string `graphql:"uri"`
+			Format              string
+			Filter              *string
+			MetafieldNamespaces []string
+			CreatedAt           time.Time
+			UpdatedAt           time.Time
+		}
+		PageInfo pageInfo
+	} `graphql:"webhookSubscriptions(first: $first, after: $after, uri: $uri)"`
+}
+
+// Subscriptions lists the app's webhook subscriptions that deliver to uri,
+// all of them when uri is empty, oldest first, reading every page. Only
+// subscriptions made through the API are listed: those declared in the
+// app's TOML are not, nor the compliance topics.
+func (c *Client) Subscriptions(ctx context.Context, uri string) ([]Subscription, error) {
+	var filter *string
+	if uri != "" {
+		filter = &uri
+	}
+	var after *string
+	var out []Subscription
+	for {
+		var q subscriptionsQuery
+		vars := map[string]any{"first": c.cfg.pageSize, "after": after, "uri": filter}
+		if err := c.query(ctx, "WebhookSubscriptions", &q, vars); err != nil {
+			return nil, fmt.Errorf("shopify: listing webhook subscriptions: %w", err)
+		}
+		for _, n := range q.WebhookSubscriptions.Nodes {
+			out = append(out, Subscription{ID: n.ID, Topic: n.Topic, URI: n.URI, Format: n.Format, Filter: deref(n.Filter),
+				MetafieldNamespaces: n.MetafieldNamespaces, CreatedAt: n.CreatedAt, UpdatedAt: n.UpdatedAt})
+		}
+		pi := q.WebhookSubscriptions.PageInfo
+		if !pi.HasNextPage || pi.EndCursor == nil {
+			return out, nil
+		}
+		after = pi.EndCursor
+	}
+}
+
+// topicEnum turns a webhook topic as REST and the X-Shopify-Topic header
+// name it ("orders/create", "inventory_levels/update") into the
+// WebhookSubscriptionTopic enum value ("ORDERS_CREATE",
+// "INVENTORY_LEVELS_UPDATE"); an enum value is returned as it is. It
+// reports false for a string that is neither.
+func topicEnum(topic string) (string, bool) {
+	t := strings.ToUpper(strings.TrimSpace(topic))
+	t = strings.NewReplacer("/", "_", ".", "_").Replace(t)
+	if t == "" || t[0] == '_' || t[len(t)-1] == '_' {
+		return "", false
+	}
+	for _, r := range t {
+		if (r < 'A' || r > 'Z') && (r < '0' || r > '9') && r != '_' {
+			return "", false
+		}
+	}
+	return t, true
+}
+
+// Subscribe makes sure the shop delivers each topic to uri, an https URL,
+// and returns the subscriptions' IDs, one per distinct topic in the order
+// given. Topics are WebhookSubscriptionTopic enum values ("ORDERS_CREATE";
+// Topics lists those the handler routes) or REST topic names
+// ("orders/create"), which it converts.
+//
+// It is idempotent: it lists the subscriptions to uri first (see
+// Subscriptions) and creates only the topics missing there, since Shopify
+// refuses a second subscription of a topic to one address ("Address for
+// this topic has already been taken"); a subscription that exists is kept
+// as it is, whatever its format or metafield namespaces. A created
+// PRODUCTS_UPDATE subscription carries the identity metafield's namespace.
+// When a creation fails, or its answer is lost, Subscribe looks once more
+// whether the topic is subscribed now (by the lost request, or by another
+// instance at the same time) and takes that subscription; otherwise it
+// returns the error with the IDs of the topics before. Calling it again
+// then creates the rest. Compliance topics are not subscribed through the
+// API but configured with the app.
 func (c *Client) Subscribe(ctx context.Context, uri string, topics ...string) ([]string, error) {
-	ids := make([]string, 0, len(topics))
+	if uri == "" {
+		return nil, &kontor.ValidationError{Entity: "webhook", Field: "uri", Reason: "no address to deliver to"}
+	}
+	want := make([]string, 0, len(topics))
 	for _, t := range topics {
-		var m subscriptionCreate
-		in := webhookSubscriptionInput{URI: uri, Format: "JSON"}
-		if t == "PRODUCTS_UPDATE" {
-			in.MetafieldNamespaces = []string{c.cfg.namespace}
+		e, ok := topicEnum(t)
+		if !ok {
+			return nil, &kontor.ValidationError{Entity: "webhook", Key: t, Field: "topic", Reason: "not a webhook topic"}
 		}
-		vars := map[string]any{"topic": webhookTopic(t), "webhookSubscription": in}
-		if err := c.mutate(ctx, "WebhookSubscriptionCreate", &m, vars, false); err != nil {
-			return ids, err
+		if !slices.Contains(want, e) {
+			want = append(want, e)
 		}
-		if err := plainUserErr("webhook", t, m.WebhookSubscriptionCreate.UserErrors); err != nil {
-			return ids, err
+	}
+	if len(want) == 0 {
+		return []string{}, nil
+	}
+	have, err := c.Subscriptions(ctx, uri)
+	if err != nil {
+		return nil, err
+	}
+	ids := make([]string, 0, len(want))
+	for _, t := range want {
+		if id := subscriptionOf(have, t); id != "" {
+			ids = append(ids, id)
+			continue
 		}
-		ids = append(ids, m.WebhookSubscriptionCreate.WebhookSubscription.ID)
+		id, err := c.createSubscription(ctx, uri, t)
+		if err != nil {
+			now, lerr := c.Subscriptions(ctx, uri)
+			if id = subscriptionOf(now, t); lerr != nil || id == "" {
+				return ids, err
+			}
+		}
+		ids = append(ids, id)
 	}
 	return ids, nil
+}
+
+// subscriptionOf returns the ID of the first subscription of topic in
+// subs, "" when there is none.
+func subscriptionOf(subs []Subscription, topic string) string {
+	for _, s := range subs {
+		if s.Topic == topic {
+			return s.ID
+		}
+	}
+	return ""
+}
+
+// createSubscription subscribes uri to one topic, in JSON.
+func (c *Client) createSubscription(ctx context.Context, uri, topic string) (string, error) {
+	var m subscriptionCreate
+	in := webhookSubscriptionInput{URI: uri, Format: "JSON"}
+	if topic == "PRODUCTS_UPDATE" {
+		in.MetafieldNamespaces = []string{c.cfg.namespace}
+	}
+	vars := map[string]any{"topic": webhookTopic(topic), "webhookSubscription": in}
+	if err := c.mutate(ctx, "WebhookSubscriptionCreate", &m, vars, false); err != nil {
+		return "", err
+	}
+	if err := plainUserErr("webhook", topic, m.WebhookSubscriptionCreate.UserErrors); err != nil {
+		return "", err
+	}
+	return m.WebhookSubscriptionCreate.WebhookSubscription.ID, nil
 }

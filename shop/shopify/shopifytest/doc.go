@@ -157,7 +157,11 @@
 // # Webhooks
 //
 // webhookSubscriptionCreate (or Subscribe) registers an https URL, or an
-// http one on a loopback address. Every change fires the topics Shopify
+// http one on a loopback address. As Shopify does, it refuses a second
+// subscription of a topic to the same address (and webhookSubscriptionUpdate
+// moving one there) with the user error "Address for this topic has
+// already been taken" on the field webhookSubscription.callbackUrl;
+// webhookSubscriptions(uri: …) lists what an address has. Every change fires the topics Shopify
 // fires: orders/create, orders/paid, orders/updated, orders/cancelled,
 // orders/fulfilled, fulfillments/create, fulfillments/update,
 // refunds/create, returns/request, products/create, products/update,

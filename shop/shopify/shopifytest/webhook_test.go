@@ -230,3 +230,58 @@ func TestDrivingWebhooks(t *testing.T) {
 
 // DefaultTokenOf is the token the server had before Uninstall revoked it.
 func DefaultTokenOf(*shopifytest.Server) string { return shopifytest.DefaultToken }
+
+const createSubscription = `mutation($topic: WebhookSubscriptionTopic!, $sub: WebhookSubscriptionInput!) {
+  webhookSubscriptionCreate(topic: $topic, webhookSubscription: $sub) { webhookSubscription { id topic uri } userErrors { field message } } }`
+
+// Shopify refuses a second subscription of a topic to one address, with
+// the user error Shopify gives (field webhookSubscription.callbackUrl,
+// whether the address came as uri or as callbackUrl), and keeps the first.
+func TestWebhookSubscriptionTwiceIsRefused(t *testing.T) {
+	s := shopifytest.New()
+	defer s.Close()
+	seedCatalog(t, s, 1)
+	in := newInbox(t, s.WebhookSecret())
+	first := gql(t, s, createSubscription, map[string]any{"topic": "ORDERS_CREATE", "sub": map[string]any{"uri": in.URL, "format": "JSON"}})
+	require.Empty(t, at(first.Data, "webhookSubscriptionCreate", "userErrors"), string(first.Raw))
+	id := at(first.Data, "webhookSubscriptionCreate", "webhookSubscription", "id")
+
+	for _, sub := range []map[string]any{{"uri": in.URL, "format": "JSON"}, {"callbackUrl": in.URL}} {
+		r := gql(t, s, createSubscription, map[string]any{"topic": "ORDERS_CREATE", "sub": sub})
+		assert.Nil(t, at(r.Data, "webhookSubscriptionCreate", "webhookSubscription"), string(r.Raw))
+		assert.Equal(t, []any{map[string]any{"field": []any{"webhookSubscription", "callbackUrl"},
+			"message": "Address for this topic has already been taken"}}, at(r.Data, "webhookSubscriptionCreate", "userErrors"))
+	}
+	_, err := s.Subscribe("orders/create", in.URL)
+	require.EqualError(t, err, "Address for this topic has already been taken", "the seeding call refuses it too")
+
+	// Another topic to the address, and the topic to another address, are
+	// new subscriptions.
+	other := gql(t, s, createSubscription, map[string]any{"topic": "ORDERS_UPDATED", "sub": map[string]any{"uri": in.URL}})
+	require.Empty(t, at(other.Data, "webhookSubscriptionCreate", "userErrors"), string(other.Raw))
+	_, err = s.Subscribe("ORDERS_CREATE", "https://other.example.com/hooks")
+	require.NoError(t, err)
+	require.Len(t, s.WebhookSubscriptions(), 3)
+
+	// Moving the other address's subscription onto the taken one is refused
+	// the same way, and leaves it where it was.
+	var moved string
+	for _, ws := range s.WebhookSubscriptions() {
+		if ws.URI == "https://other.example.com/hooks" {
+			moved = ws.ID
+		}
+	}
+	r := gql(t, s, `mutation($id: ID!, $sub: WebhookSubscriptionInput!) {
+	  webhookSubscriptionUpdate(id: $id, webhookSubscription: $sub) { webhookSubscription { id } userErrors { field message } } }`,
+		map[string]any{"id": moved, "sub": map[string]any{"uri": in.URL}})
+	assert.Equal(t, "Address for this topic has already been taken", at(r.Data, "webhookSubscriptionUpdate", "userErrors", 0, "message"), string(r.Raw))
+	list := gql(t, s, `query($uri: String) { webhookSubscriptions(first: 10, uri: $uri) { nodes { id topic } } }`, map[string]any{"uri": in.URL})
+	assert.Equal(t, []any{map[string]any{"id": id, "topic": "ORDERS_CREATE"}, map[string]any{"id": at(other.Data, "webhookSubscriptionCreate", "webhookSubscription", "id"), "topic": "ORDERS_UPDATED"}},
+		at(list.Data, "webhookSubscriptions", "nodes"))
+
+	// One subscription, one delivery per order.
+	_, err = s.PlaceOrder(t.Context(), shopifytest.OrderInput{Lines: []shopifytest.LineInput{{SKU: "SKU-000-S", Quantity: 1}}})
+	require.NoError(t, err)
+	require.NoError(t, s.WaitForWebhooks(t.Context()))
+	assert.Equal(t, []string{"orders/create"}, in.topics())
+}
