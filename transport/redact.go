@@ -761,6 +761,9 @@ func (r *Redactor) urlsIn(s string) string {
 		for end > i && strings.IndexByte(".,;:)]}", s[end-1]) >= 0 {
 			end--
 		}
+		if end == i {
+			continue // a scheme alone ("ftp:// is not supported") is no URL
+		}
 		var red string
 		if u, err := url.Parse(s[start:end]); err == nil {
 			red = r.URL(u)

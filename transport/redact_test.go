@@ -231,6 +231,7 @@ func TestRedactorString(t *testing.T) {
 		{"see https://erp.example/x?token=abc.", "see https://erp.example/x?token=[REDACTED]."},
 		{"bad url https://admin:p%zzsecret@erp.example/x failed", "bad url https://admin:[REDACTED]@erp.example/x failed"},
 		{"dsn postgres://kontor:s3cret@127.0.0.1:5432/db", "dsn postgres://kontor:[REDACTED]@127.0.0.1:5432/db"},
+		{"Address protocol ftp:// is not supported", "Address protocol ftp:// is not supported"},
 		{`{"password":"p\"w","sku":"A"}`, `{"password":"[REDACTED]","sku":"A"}`},
 		{"note: password=hunter2; client_secret='x y'", "note: password=[REDACTED]; client_secret='[REDACTED]'"},
 		{"contact ada.lovelace+shop@mail.example.org now", "contact [REDACTED] now"},
