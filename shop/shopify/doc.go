@@ -147,7 +147,10 @@
 // the customers, the orders and the returns. The handler answers 200 once
 // the erasure is done and 500 when it failed, no Redactor is set
 // ([WithRedactor]) or, for shop/redact, the Redactor has no RedactAll
-// (logged), so Shopify asks again.
+// (logged), so Shopify asks again. An app's compliance URL serves every
+// shop it is installed in: a delivery whose X-Shopify-Shop-Domain (or
+// shop_domain) names another shop than the client's erases nothing and is
+// answered 200, with a warning logged.
 //
 // Access tokens never reach logs or errors: the transport logs redact
 // X-Shopify-Access-Token, the client removes its token from any error

@@ -244,12 +244,39 @@ func (h *WebhookHandler) route(ctx context.Context, we transport.WebhookEvent, i
 			return fmt.Errorf("shopify webhook %s: %w", we.Topic, err)
 		}
 		ev.Entity, ev.Key = kontor.EntityCustomer, p.Customer.key()
-	case "customers/redact":
+	case "customers/redact", "shop/redact":
+		if d := h.otherShop(we); d != "" {
+			// The app's compliance URL is shared by every shop it is
+			// installed in: this shop's engine holds nothing of another
+			// shop's customers, and must not erase its own for them.
+			h.c.log.LogAttrs(ctx, slog.LevelWarn, "shopify: compliance webhook for another shop, nothing erased",
+				slog.String("topic", we.Topic), slog.String("webhook_id", we.DeliveryID), slog.String("shop_domain", d))
+			return nil
+		}
+		if we.Topic == "shop/redact" {
+			return h.redactShop(ctx, we)
+		}
 		return h.redactCustomer(ctx, we)
-	case "shop/redact":
-		return h.redactShop(ctx, we)
 	}
 	return h.handle(ctx, ev)
+}
+
+// otherShop returns the shop domain a delivery names when it is not this
+// client's shop, else "". The domain is the X-Shopify-Shop-Domain header,
+// or the payload's shop_domain.
+func (h *WebhookHandler) otherShop(we transport.WebhookEvent) string {
+	d := we.Headers.Get("X-Shopify-Shop-Domain")
+	if d == "" {
+		var p compliancePayload
+		if json.Unmarshal(we.Body, &p) == nil {
+			d = p.ShopDomain
+		}
+	}
+	d = strings.ToLower(strings.TrimSpace(d))
+	if d == "" || d == h.c.shop {
+		return ""
+	}
+	return d
 }
 
 // compliancePayload is the body of the compliance topics.

@@ -1,6 +1,7 @@
 package shopify
 
 import (
+	"cmp"
 	"context"
 	"crypto/hmac"
 	"crypto/sha256"
@@ -97,6 +98,7 @@ type delivery struct {
 	body                      []byte
 	at                        time.Time
 	signature                 string // empty: signed with webhookSecret
+	shop                      string // empty: test-shop.myshopify.com
 }
 
 func deliver(t *testing.T, h http.Handler, d delivery) int {
@@ -104,7 +106,7 @@ func deliver(t *testing.T, h http.Handler, d delivery) int {
 	req := httptest.NewRequest(http.MethodPost, "/webhooks/shopify", strings.NewReader(string(d.body)))
 	req.Header.Set("Content-Type", "application/json")
 	req.Header.Set("X-Shopify-Topic", d.topic)
-	req.Header.Set("X-Shopify-Shop-Domain", "test-shop.myshopify.com")
+	req.Header.Set("X-Shopify-Shop-Domain", cmp.Or(d.shop, "test-shop.myshopify.com"))
 	req.Header.Set("X-Shopify-API-Version", DefaultAPIVersion)
 	req.Header.Set("X-Shopify-Webhook-Id", d.webhookID)
 	if d.eventID != "" {
@@ -289,6 +291,15 @@ func TestWebhookCompliance(t *testing.T) {
 	rec.failRedac = errors.New("store down")
 	assert.Equal(t, http.StatusInternalServerError, deliver(t, h, delivery{topic: "customers/redact", webhookID: "r4", body: body}),
 		"a redaction that failed is asked for again")
+
+	// A compliance delivery for another shop of the same app erases
+	// nothing here, and is acknowledged.
+	rec.failRedac = nil
+	before := len(rec.redactions())
+	other := []byte(`{"shop_id":1,"shop_domain":"other-shop.myshopify.com","customer":{"id":207119551},"orders_to_redact":[]}`)
+	assert.Equal(t, http.StatusOK, deliver(t, h, delivery{topic: "customers/redact", webhookID: "r6", body: other, shop: "other-shop.myshopify.com"}))
+	assert.Equal(t, http.StatusOK, deliver(t, h, delivery{topic: "shop/redact", webhookID: "r7", body: other, shop: "other-shop.myshopify.com"}))
+	assert.Len(t, rec.redactions(), before, "another shop's erasure request erases nothing here")
 
 	// Without a redactor the compliance topics are refused, not dropped.
 	c2, _ := newTestClient(t, http.NotFoundHandler())
