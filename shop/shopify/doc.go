@@ -65,7 +65,11 @@
 // discontinued product becomes ARCHIVED (or DRAFT, see
 // [WithDiscontinuedStatus]) and keeps its history. A product with more
 // than [MaxVariants] variants or more than three options fails as a
-// validation error before anything is sent. Consumers are upserted with
+// validation error before anything is sent. [Client.ReadProducts] reads
+// each product with its first 100 variants and, when it has more, pages
+// the rest with product(id:) { variants(first: 250, after:) } (503
+// points a query), so a product comes back whole: 250 variants take one
+// further query, the full 2,048 eight. Consumers are upserted with
 // customerSet by the metafield kontor.customer_number; business customers
 // are companies found by their external ID. Orders are keyed by their
 // name ("#1001"), returns by "R" and the refund's ID; every entity carries
@@ -163,7 +167,14 @@
 // fulfillment orders (all open lines when it lists none) with the
 // carrier, tracking numbers and URLs and the notify flag; a shipment whose
 // tracking number the order already carries is Unchanged, so a retry after
-// a lost answer ships nothing twice. [Client.WriteStatusUpdates] cancels
+// a lost answer ships nothing twice. The order is looked up with up to
+// five fulfillment orders and 50 lines each (522 points); an open
+// fulfillment order with more lines is paged with fulfillmentOrder(id:)
+// { lineItems(first: 250, after:) } (503 points a query), so an order of
+// 120 lines is fulfilled completely in three requests. Shopify takes at
+// most 250 lines of one fulfillment order per fulfillment: a shipment
+// covering more fails as a validation error before anything is sent.
+// [Client.WriteStatusUpdates] cancels
 // (orderCancel, restocking), marks paid (orderMarkAsPaid), and for shipped,
 // delivered or completed fulfils what is still open; the other statuses
 // are Shopify's to derive and come back Unchanged.

@@ -35,12 +35,8 @@ type orderFulfillmentNode struct {
 			ID        string
 			Status    string
 			LineItems struct {
-				Nodes []struct {
-					ID                string
-					SKU               *string `graphql:"sku"`
-					RemainingQuantity int
-					LineItem          struct{ ID string }
-				}
+				Nodes    []foLineNode
+				PageInfo pageInfo
 			} `graphql:"lineItems(first: 50)"`
 		}
 	} `graphql:"fulfillmentOrders(first: 5)"`
@@ -51,6 +47,33 @@ type orderFulfillmentNode struct {
 			Number *string
 		}
 	} `graphql:"fulfillments(first: 20)"`
+}
+
+// foLineNode is a line of a fulfillment order.
+type foLineNode struct {
+	ID                string
+	SKU               *string `graphql:"sku"`
+	RemainingQuantity int
+	LineItem          struct{ ID string }
+}
+
+// foLinesPage is the page size of the follow-up reads of a fulfillment
+// order's lines: requested cost 1 + 2 + 250·2 = 503 points, under the
+// 1,000-point cap of a single query.
+const foLinesPage = maxPageSize
+
+// foLinesCost is the requested cost of a fulfillmentOrderLinesQuery.
+const foLinesCost = 3 + 2*foLinesPage
+
+// fulfillmentOrderLinesQuery pages the lines of a fulfillment order with
+// more than the 50 that orderByNameQuery reads.
+type fulfillmentOrderLinesQuery struct {
+	FulfillmentOrder *struct {
+		LineItems struct {
+			Nodes    []foLineNode
+			PageInfo pageInfo
+		} `graphql:"lineItems(first: $first, after: $after)"`
+	} `graphql:"fulfillmentOrder(id: $id)"`
 }
 
 type fulfillmentCreate struct {
@@ -98,11 +121,45 @@ func (c *Client) findOrder(ctx context.Context, number string) (*orderFulfillmen
 	}
 	for i := range q.Orders.Nodes {
 		if n := &q.Orders.Nodes[i]; n.Name == number || strings.TrimPrefix(n.Name, "#") == name {
+			if err := c.foLines(ctx, n); err != nil {
+				return nil, err
+			}
 			return n, nil
 		}
 	}
 	return nil, nil
 }
+
+// foLines reads the remaining lines of the order's open fulfillment
+// orders that have more than the first page, one query of up to 250
+// lines per further page. Closed fulfillment orders are left as read:
+// nothing of them is fulfilled.
+func (c *Client) foLines(ctx context.Context, o *orderFulfillmentNode) error {
+	for i := range o.FulfillmentOrders.Nodes {
+		fo := &o.FulfillmentOrders.Nodes[i]
+		if !openStatus(fo.Status) {
+			continue
+		}
+		pi := fo.LineItems.PageInfo
+		for pi.HasNextPage && pi.EndCursor != nil {
+			var q fulfillmentOrderLinesQuery
+			vars := map[string]any{"id": graphql.ID(fo.ID), "first": foLinesPage, "after": pi.EndCursor}
+			if err := c.query(withCost(ctx, foLinesCost), "FulfillmentOrderLines", &q, vars); err != nil {
+				return fmt.Errorf("shopify: reading the lines of fulfillment order %s: %w", fo.ID, err)
+			}
+			if q.FulfillmentOrder == nil {
+				break
+			}
+			fo.LineItems.Nodes = append(fo.LineItems.Nodes, q.FulfillmentOrder.LineItems.Nodes...)
+			pi = q.FulfillmentOrder.LineItems.PageInfo
+		}
+		fo.LineItems.PageInfo = pageInfo{}
+	}
+	return nil
+}
+
+// openStatus tells whether a fulfillment order can be fulfilled.
+func openStatus(status string) bool { return status == "OPEN" || status == "IN_PROGRESS" }
 
 func orderNotFound(entity kontor.Entity, number string) error {
 	return &kontor.APIError{System: "shopify", Op: string(entity) + " write", Kind: kontor.KindNotFound,
@@ -198,7 +255,7 @@ func shipmentInput(o *orderFulfillmentNode, s *kontor.Shipment) (fulfillmentInpu
 		want[k] += n
 	}
 	for _, fo := range o.FulfillmentOrders.Nodes {
-		if fo.Status != "OPEN" && fo.Status != "IN_PROGRESS" {
+		if !openStatus(fo.Status) {
 			continue
 		}
 		group := fulfillmentOrderLineItemsInput{FulfillmentOrderID: fo.ID}
@@ -218,6 +275,12 @@ func shipmentInput(o *orderFulfillmentNode, s *kontor.Shipment) (fulfillmentInpu
 				want[k] -= n
 				group.FulfillmentOrderLineItems = append(group.FulfillmentOrderLineItems, fulfillmentOrderLineItemInput{ID: li.ID, Quantity: n})
 			}
+		}
+		if n := len(group.FulfillmentOrderLineItems); n > maxPageSize {
+			// Shopify refuses an input list longer than 250 for the whole
+			// request; refused here, it fails this item alone.
+			return in, &kontor.ValidationError{Entity: kontor.EntityShipment, Key: s.Key(), Field: "lines",
+				Reason: fmt.Sprintf("covers %d lines of fulfillment order %s; Shopify accepts %d per fulfillment", n, fo.ID, maxPageSize)}
 		}
 		if len(group.FulfillmentOrderLineItems) > 0 {
 			in.LineItemsByFulfillmentOrder = append(in.LineItemsByFulfillmentOrder, group)

@@ -54,6 +54,7 @@ func operations() []operation {
 			} `graphql:"nodes(ids: $ids)"`
 		}{}, map[string]any{"ids": []graphql.ID{}}},
 		{"OrderByName", false, &orderByNameQuery{}, map[string]any{"query": ""}},
+		{"FulfillmentOrderLines", false, &fulfillmentOrderLinesQuery{}, map[string]any{"id": graphql.ID(""), "first": foLinesPage, "after": after}},
 		{"OrderRefunds", false, &orderRefundsQuery{}, map[string]any{"id": graphql.ID("")}},
 		{"Locations", false, &locationsQuery{}, nil},
 		{"InventoryItems", false, &inventoryItemsQuery{}, map[string]any{"first": 1, "after": after, "query": query, "levels": 1, "names": quantityNames}},
@@ -65,6 +66,7 @@ func operations() []operation {
 		{"CollectionsByTitle", false, &collectionsByTitle{}, map[string]any{"query": ""}},
 		{"ProductIDs", false, &productIDsQuery{}, map[string]any{"first": 100, "after": after, "query": query}},
 		{"Product", false, &productQuery{}, map[string]any{"id": graphql.ID(""), "namespace": "", "key": ""}},
+		{"ProductVariants", false, &productVariantsQuery{}, map[string]any{"id": graphql.ID(""), "first": variantsPage, "after": after}},
 		{"ProductVariantsBulkUpdate", true, &variantsBulkUpdate{}, map[string]any{"productId": graphql.ID(""), "variants": []productVariantsBulkInput{}}},
 		{"QuantityPricingByVariantUpdate", true, &quantityPricingUpdate{}, map[string]any{"priceListId": graphql.ID(""), "input": newQuantityPricingInput()}},
 		{"PriceLists", false, &priceListsQuery{}, nil},
@@ -124,6 +126,20 @@ func TestGoldenQueries(t *testing.T) {
 	ids, err := os.ReadFile(filepath.Join("testdata", "OrderIDs.golden"))
 	require.NoError(t, err)
 	require.Contains(t, string(ids), "orders(first: $first, after: $after, sortKey: UPDATED_AT, query: $query)")
+	// The nested connections read with one page at first carry pageInfo,
+	// and their follow-up queries page by cursor.
+	for name, want := range map[string][]string{
+		"OrderByName":           {"lineItems(first: 50){nodes{id,sku,remainingQuantity,lineItem{id}},pageInfo{hasNextPage,endCursor}}"},
+		"FulfillmentOrderLines": {"fulfillmentOrder(id: $id){lineItems(first: $first, after: $after)", "pageInfo{hasNextPage,endCursor}"},
+		"Product":               {"variants(first: 100){nodes{id,sku,title,barcode,selectedOptions{name,value}},pageInfo{hasNextPage,endCursor}}"},
+		"ProductVariants":       {"product(id: $id){variants(first: $first, after: $after)", "pageInfo{hasNextPage,endCursor}"},
+	} {
+		doc, err := os.ReadFile(filepath.Join("testdata", name+".golden"))
+		require.NoError(t, err)
+		for _, w := range want {
+			require.Contains(t, string(doc), w, name)
+		}
+	}
 	// Subscriptions are filtered by the uri argument, which 2026-04 has
 	// (callbackUrl is deprecated), and paged by cursor.
 	subs, err := os.ReadFile(filepath.Join("testdata", "WebhookSubscriptions.golden"))

@@ -455,18 +455,42 @@ type productNode struct {
 		Name string
 	}
 	Variants struct {
-		Nodes []struct {
-			ID              string
-			SKU             *string `graphql:"sku"`
-			Title           string
-			Barcode         *string
-			SelectedOptions []struct {
-				Name  string
-				Value string
-			}
-		}
+		Nodes    []variantNode
 		PageInfo pageInfo
 	} `graphql:"variants(first: 100)"`
+}
+
+// variantNode is a variant as read.
+type variantNode struct {
+	ID              string
+	SKU             *string `graphql:"sku"`
+	Title           string
+	Barcode         *string
+	SelectedOptions []selectedOption
+}
+
+type selectedOption struct {
+	Name  string
+	Value string
+}
+
+// variantsPage is the page size of the follow-up reads of a product's
+// variants: requested cost 1 + 2 + 250·2 = 503 points, under the
+// 1,000-point cap of a single query.
+const variantsPage = maxPageSize
+
+// variantsCost is the requested cost of a productVariantsQuery.
+const variantsCost = 3 + 2*variantsPage
+
+// productVariantsQuery pages the variants of a product with more than
+// the 100 that productQuery reads.
+type productVariantsQuery struct {
+	Product *struct {
+		Variants struct {
+			Nodes    []variantNode
+			PageInfo pageInfo
+		} `graphql:"variants(first: $first, after: $after)"`
+	} `graphql:"product(id: $id)"`
 }
 
 // productIDsQuery pages product IDs by change time.
@@ -485,7 +509,8 @@ type productQuery struct {
 }
 
 // ReadProducts reads the products changed at or after since, oldest
-// change first, each with up to 100 variants. SKU is the ERP key the
+// change first, each with all its variants: the first 100 come with the
+// product, the rest in one further query per 250. SKU is the ERP key the
 // product was written with, else its first variant's SKU, else its
 // handle; status ARCHIVED reads as discontinued.
 func (c *Client) ReadProducts(ctx context.Context, since kontor.Cursor) iter.Seq2[kontor.Product, error] {
@@ -512,11 +537,35 @@ func (c *Client) ReadProducts(ctx context.Context, since kontor.Cursor) iter.Seq
 			if q.Product == nil {
 				continue
 			}
+			if err := c.moreVariants(ctx, q.Product); err != nil {
+				yield(kontor.Product{}, err)
+				return
+			}
 			if !yield(c.productFromNode(q.Product), nil) {
 				return
 			}
 		}
 	}
+}
+
+// moreVariants reads the variants of a product beyond its first page.
+// A product deleted meanwhile keeps what was read; the next read drops it.
+func (c *Client) moreVariants(ctx context.Context, n *productNode) error {
+	pi := n.Variants.PageInfo
+	for pi.HasNextPage && pi.EndCursor != nil {
+		var q productVariantsQuery
+		vars := map[string]any{"id": graphql.ID(n.ID), "first": variantsPage, "after": pi.EndCursor}
+		if err := c.query(withCost(ctx, variantsCost), "ProductVariants", &q, vars); err != nil {
+			return fmt.Errorf("shopify: reading the variants of product %s: %w", n.ID, err)
+		}
+		if q.Product == nil {
+			break
+		}
+		n.Variants.Nodes = append(n.Variants.Nodes, q.Product.Variants.Nodes...)
+		pi = q.Product.Variants.PageInfo
+	}
+	n.Variants.PageInfo = pageInfo{}
+	return nil
 }
 
 func (c *Client) productFromNode(n *productNode) kontor.Product {
@@ -599,22 +648,10 @@ func (c *Client) productFromREST(r *restProduct) kontor.Product {
 		n.Options = append(n.Options, struct{ Name string }{o.Name})
 	}
 	for _, v := range r.Variants {
-		vn := struct {
-			ID              string
-			SKU             *string `graphql:"sku"`
-			Title           string
-			Barcode         *string
-			SelectedOptions []struct {
-				Name  string
-				Value string
-			}
-		}{ID: gidOr(v.AdminGraphQLAPIID, "ProductVariant", v.ID), SKU: &v.SKU, Title: v.Title, Barcode: v.Barcode}
+		vn := variantNode{ID: gidOr(v.AdminGraphQLAPIID, "ProductVariant", v.ID), SKU: &v.SKU, Title: v.Title, Barcode: v.Barcode}
 		for i, val := range []*string{v.Option1, v.Option2, v.Option3} {
 			if val != nil && i < len(r.Options) {
-				vn.SelectedOptions = append(vn.SelectedOptions, struct {
-					Name  string
-					Value string
-				}{r.Options[i].Name, *val})
+				vn.SelectedOptions = append(vn.SelectedOptions, selectedOption{r.Options[i].Name, *val})
 			}
 		}
 		n.Variants.Nodes = append(n.Variants.Nodes, vn)
