@@ -98,6 +98,11 @@
 //
 //	orders.yaml:12: rules[3].limit.max: want an integer, got "ten"
 //
+// An integration that keeps all its mappings in one file writes one YAML
+// document per entity, separated by "---": LoadBundle loads each for the
+// entity its "entity" key names, reports problems at their line in the whole
+// file, and BundleMapper returns an entity's mapping by its item type.
+//
 // # Money and tax
 //
 // Normalising an order's money and tax (per-line net, tax and gross,

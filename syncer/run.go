@@ -27,9 +27,9 @@ type run struct {
 	newLink bool             // a link was created: mapping dead letters may now pass
 	inJob   bool             // a write job: it writes its item, it does not enqueue
 	kind    runKind
-	// letters maps the keys of the flow's dead letters to their ids, read
-	// at the run's first write: an item written since it failed leaves
-	// them.
+	// letters maps the keys of the current batch's written items that
+	// have dead letters to their ids: an item written since it failed
+	// leaves them.
 	letters map[string]int64
 
 	waits     atomic.Int64 // rate-limit waits on the run's behalf
@@ -332,19 +332,8 @@ func (r *run) assignIdempotencyKeys(ctx context.Context, items []*Item) ([]*Item
 // records, echo markers; failures were dead-lettered by the middleware.
 func (r *run) record(ctx context.Context, items []*Item, results []kontor.Result) error {
 	f, st := r.f, r.s.store
-	if r.letters == nil && r.plan == nil {
-		dls, err := st.DeadLetters(ctx, store.DeadLetterFilter{Flow: f.name})
-		if err != nil {
-			return err
-		}
-		r.letters = make(map[string]int64, len(dls))
-		for _, dl := range dls {
-			// A validation dead letter stays for a person to look at (a
-			// malformed delivery names the item it was about).
-			if dl.Class != store.ClassValidation {
-				r.letters[dl.Key] = dl.ID
-			}
-		}
+	if err := r.lettersOf(ctx, items, results); err != nil {
+		return err
 	}
 	// With a flow writing back the other way, remember both what this flow
 	// wrote (its echo, when the target reports it) and what it read: a
@@ -423,6 +412,39 @@ func (r *run) record(ctx context.Context, items []*Item, results []kontor.Result
 	}
 	if len(states) > 0 {
 		return st.PutStates(ctx, f.name, states)
+	}
+	return nil
+}
+
+// lettersOf looks up the dead letters of the batch's written items, in
+// one store call, for resolved.
+func (r *run) lettersOf(ctx context.Context, items []*Item, results []kontor.Result) error {
+	clear(r.letters)
+	var keys []string
+	for i, res := range results {
+		if res.Err == nil && res.Outcome != kontor.Failed {
+			if _, replayed := r.replay[items[i].Key]; !replayed {
+				keys = append(keys, items[i].Key)
+			}
+		}
+	}
+	if len(keys) == 0 {
+		return nil
+	}
+	dls, err := r.s.store.DeadLetters(ctx, store.DeadLetterFilter{Flow: r.f.name, Keys: keys})
+	if err != nil {
+		return err
+	}
+	for _, dl := range dls {
+		// A validation dead letter stays for a person to look at (a
+		// malformed delivery names the item it was about).
+		if dl.Class == store.ClassValidation {
+			continue
+		}
+		if r.letters == nil {
+			r.letters = map[string]int64{}
+		}
+		r.letters[dl.Key] = dl.ID
 	}
 	return nil
 }

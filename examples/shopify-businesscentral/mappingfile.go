@@ -1,18 +1,12 @@
 package main
 
 import (
-	"bytes"
-	"context"
 	_ "embed"
-	"errors"
 	"fmt"
 	"maps"
 	"os"
-	"regexp"
 	"slices"
-	"strings"
 
-	"github.com/shopspring/decimal"
 	"go.yaml.in/yaml/v3"
 
 	"github.com/kontor-dev/kontor"
@@ -40,13 +34,7 @@ type mappings struct {
 }
 
 // option returns the Map option of entity e, or nil (which flows ignore).
-// Orders are always mapped, at least by canonicalOrder.
-func (m *mappings) option(e kontor.Entity) syncer.FlowOption {
-	if o, ok := m.options[e]; ok || e != kontor.EntityOrder {
-		return o
-	}
-	return syncer.Map(canonicalOrder)
-}
+func (m *mappings) option(e kontor.Entity) syncer.FlowOption { return m.options[e] }
 
 // loadMappingFile reads the mapping file at path, or the built-in example
 // when path is "".
@@ -61,128 +49,50 @@ func loadMappingFile(path string) (*mappings, error) {
 	return loadMappings(path, data)
 }
 
-// separator is a line that starts a YAML document.
-var separator = regexp.MustCompile(`^---(\s.*)?$`)
-
-// loadMappings splits data into its YAML documents and loads each with
-// package mapping for the entity it names. Each document is handed over
-// with the lines before it blanked, so a problem is reported at its line
-// in the whole file: "mapping.yaml:71: rules[2].map.table: …".
+// loadMappings loads the mapping file's documents, one per entity, with
+// package mapping (a problem is reported at its line in the whole file:
+// "mapping.yaml:71: rules[2].map.table: …"), and reads from the order
+// document the payment terms and shipment method codes its rules produce.
 func loadMappings(name string, data []byte) (*mappings, error) {
-	m := &mappings{options: map[kontor.Entity]syncer.FlowOption{}, versions: map[kontor.Entity]string{}}
-	lines := bytes.SplitAfter(data, []byte("\n"))
-	var errs []error
-	start := 0
-	flush := func(end int) {
-		doc := lines[start:end]
-		if !hasContent(doc) {
-			return
-		}
-		padded := append(bytes.Repeat([]byte("\n"), start), bytes.Join(doc, nil)...)
-		if err := m.load(name, start+1, padded); err != nil {
-			errs = append(errs, err)
-		}
+	b, err := mapping.LoadBundle(name, data)
+	if err != nil {
+		return nil, err
 	}
-	for i, l := range lines {
-		if separator.Match(bytes.TrimRight(l, "\r\n")) {
-			flush(i)
-			start = i + 1
+	m := &mappings{options: map[kontor.Entity]syncer.FlowOption{}, versions: b.Versions()}
+	option[kontor.Product](m, b, kontor.EntityProduct)
+	option[kontor.Price](m, b, kontor.EntityPrice)
+	option[kontor.StockLevel](m, b, kontor.EntityStock)
+	option[kontor.Order](m, b, kontor.EntityOrder)
+	option[kontor.Customer](m, b, kontor.EntityCustomer)
+	option[kontor.Shipment](m, b, kontor.EntityShipment)
+	option[kontor.Return](m, b, kontor.EntityReturn)
+	option[kontor.StatusUpdate](m, b, kontor.EntityStatus)
+	if doc := b.Document(kontor.EntityOrder); doc != nil {
+		var h head
+		if err := yaml.Unmarshal(doc, &h); err != nil {
+			return nil, fmt.Errorf("%s: %w", name, err)
 		}
-	}
-	flush(len(lines))
-	if len(errs) > 0 {
-		return nil, errors.Join(errs...)
+		m.paymentTerms = h.codes("payment.method")
+		m.shipmentMethods = h.codes("shipping_info.method")
 	}
 	return m, nil
 }
 
-// hasContent reports whether a document has more than comments and blank
-// lines.
-func hasContent(doc [][]byte) bool {
-	for _, l := range doc {
-		if t := bytes.TrimSpace(l); len(t) > 0 && t[0] != '#' {
-			return true
-		}
+// option records the Map option of entity e when the file maps it.
+func option[T any](m *mappings, b *mapping.Bundle, e kontor.Entity) {
+	if mp, ok := mapping.BundleMapper[T](b); ok {
+		m.options[e] = syncer.Map(mp)
 	}
-	return false
 }
 
-// head is what the app reads of a document itself: its entity, and the
-// tables and rules that decide payment terms and shipment method codes.
-// Everything else package mapping reads and checks.
+// head is what the app reads of the order document itself: the tables
+// and rules that decide payment terms and shipment method codes.
 type head struct {
-	Entity string `yaml:"entity"`
 	Values map[string]struct {
 		Map     map[string]string `yaml:"map"`
 		Default *string           `yaml:"default"`
 	} `yaml:"values"`
 	Rules []map[string]map[string]string `yaml:"rules"`
-}
-
-// load loads one document, which starts at line first.
-func (m *mappings) load(name string, first int, doc []byte) error {
-	var h head
-	if err := yaml.Unmarshal(doc, &h); err != nil && h.Entity == "" {
-		// Package mapping reports syntax errors best, with their lines.
-		_, err := mapping.Load[kontor.Product](name, doc)
-		return err
-	}
-	e := kontor.Entity(h.Entity)
-	if _, dup := m.versions[e]; dup {
-		return fmt.Errorf("%s:%d: a second document for entity %q; one per entity", name, first, e)
-	}
-	var (
-		opt     syncer.FlowOption
-		version string
-		err     error
-	)
-	switch e {
-	case kontor.EntityProduct:
-		opt, version, err = load[kontor.Product](name, doc)
-	case kontor.EntityPrice:
-		opt, version, err = load[kontor.Price](name, doc)
-	case kontor.EntityStock:
-		opt, version, err = load[kontor.StockLevel](name, doc)
-	case kontor.EntityOrder:
-		var rules *mapping.Rules[kontor.Order]
-		if rules, err = mapping.Load[kontor.Order](name, doc); err == nil {
-			version = rules.Version()
-			opt = syncer.Map(mapping.Chain(rules, canonicalOrder))
-		}
-		m.paymentTerms = h.codes("payment.method")
-		m.shipmentMethods = h.codes("shipping_info.method")
-	case kontor.EntityCustomer:
-		opt, version, err = load[kontor.Customer](name, doc)
-	case kontor.EntityShipment:
-		opt, version, err = load[kontor.Shipment](name, doc)
-	case kontor.EntityReturn:
-		opt, version, err = load[kontor.Return](name, doc)
-	case kontor.EntityStatus:
-		opt, version, err = load[kontor.StatusUpdate](name, doc)
-	default:
-		if h.Entity == "" {
-			return fmt.Errorf("%s:%d: the document has no entity; want entity: product, price, order, …", name, first)
-		}
-		names := make([]string, len(kontor.Entities))
-		for i, x := range kontor.Entities {
-			names[i] = string(x)
-		}
-		return fmt.Errorf("%s:%d: the document names entity %q; want one of %s", name, first, h.Entity, strings.Join(names, ", "))
-	}
-	if err != nil {
-		return err
-	}
-	m.options[e], m.versions[e] = opt, version
-	return nil
-}
-
-// load loads a document's rules for T.
-func load[T any](name string, doc []byte) (syncer.FlowOption, string, error) {
-	rules, err := mapping.Load[T](name, doc)
-	if err != nil {
-		return nil, "", err
-	}
-	return syncer.Map[T](rules), rules.Version(), nil
 }
 
 // codes returns every value the document's rules can write into field:
@@ -221,38 +131,4 @@ func identity(codes []string) map[string]string {
 		m[c] = c
 	}
 	return m
-}
-
-// canonicalOrder writes each amount of an order with the fewest decimals
-// that hold it (1000.8, not 1000.8000) and its time in UTC. The engine
-// compares orders by a hash of their JSON (orders ignore their status
-// fields, which takes that path), in which an amount keeps the decimals
-// it was computed with and a time its zone: the same order read from a
-// webhook and from a sweep would otherwise differ and be sent again
-// (Business Central finds it and changes nothing, but the look-up is a
-// wasted request).
-var canonicalOrder = mapping.Func("canonical-order/1", func(_ context.Context, o kontor.Order) (kontor.Order, error) {
-	o.PlacedAt = o.PlacedAt.UTC()
-	o.Lines = slices.Clone(o.Lines)
-	for i := range o.Lines {
-		l := &o.Lines[i]
-		canonical(&l.UnitPrice, &l.Discount, &l.Net, &l.Tax, &l.Gross)
-	}
-	o.ShippingLines = slices.Clone(o.ShippingLines)
-	for i := range o.ShippingLines {
-		s := &o.ShippingLines[i]
-		canonical(&s.Net, &s.Tax, &s.Gross)
-	}
-	o.Discounts = slices.Clone(o.Discounts)
-	for i := range o.Discounts {
-		canonical(&o.Discounts[i].Amount)
-	}
-	canonical(&o.TotalNet, &o.TotalTax, &o.TotalGross, &o.Payment.Amount)
-	return o, nil
-})
-
-func canonical(ms ...*kontor.Money) {
-	for _, m := range ms {
-		m.Amount = decimal.RequireFromString(m.Amount.String())
-	}
 }

@@ -707,6 +707,7 @@ func (m *Memory) DeadLetters(ctx context.Context, f DeadLetterFilter) ([]DeadLet
 		case f.Flow != "" && dl.Flow != f.Flow,
 			f.Class != "" && dl.Class != f.Class,
 			f.Key != "" && dl.Key != f.Key,
+			f.Keys != nil && !slices.Contains(f.Keys, dl.Key),
 			!f.Since.IsZero() && dl.LastFailed.Before(f.Since):
 			continue
 		}

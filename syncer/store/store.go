@@ -225,6 +225,7 @@ type DeadLetterFilter struct {
 	Flow  string
 	Class Class
 	Key   string
+	Keys  []string  // any of these keys; non-nil and empty matches none
 	Since time.Time // LastFailed at or after
 	Limit int       // 0: no limit
 }

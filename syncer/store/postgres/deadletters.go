@@ -104,6 +104,15 @@ func (s *Store) DeadLetters(ctx context.Context, f store.DeadLetterFilter) ([]st
 	if f.Key != "" {
 		w.add("key = %s", f.Key)
 	}
+	if f.Keys != nil {
+		keys := make([]string, 0, len(f.Keys))
+		for _, k := range f.Keys {
+			if storable(k) { // no stored dead letter holds other text
+				keys = append(keys, k)
+			}
+		}
+		w.add("key = ANY(%s)", keys)
+	}
 	if !f.Since.IsZero() {
 		w.add("last_failed >= %s", f.Since)
 	}

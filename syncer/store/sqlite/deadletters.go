@@ -85,6 +85,13 @@ func (s *Store) DeadLetters(ctx context.Context, f store.DeadLetterFilter) ([]st
 	if f.Key != "" {
 		where, args = append(where, `key = ?`), append(args, f.Key)
 	}
+	if f.Keys != nil {
+		keys, err := json.Marshal(f.Keys)
+		if err != nil {
+			return nil, dbErr(ctx, "DeadLetters", err)
+		}
+		where, args = append(where, `key IN (SELECT value FROM json_each(?))`), append(args, string(keys))
+	}
 	if !f.Since.IsZero() {
 		where, args = append(where, `last_failed >= ?`), append(args, clampNanos(f.Since))
 	}
